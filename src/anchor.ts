@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto'
+import type { V1Secret } from '@kubernetes/client-node'
+import { context } from '@actions/github'
+
+/** The per-run Secret the token is bound to; deleting it revokes the token. */
+export interface AnchorRef {
+  namespace: string
+  name: string
+  /** Known once created; used as a delete precondition. */
+  uid?: string
+}
+
+export const MANAGED_BY = 'ephemeral-scan-token'
+const PREFIX = 'ephemeral-scan-token'
+
+/** A label value must be at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
+export function labelValue(raw: string): string {
+  const cleaned = raw
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '')
+  return cleaned
+}
+
+/** A fresh, unguessable name that still says which run made it. */
+export function anchorName(): string {
+  const run = process.env.GITHUB_RUN_ID ?? 'local'
+  const attempt = process.env.GITHUB_RUN_ATTEMPT ?? '1'
+  const suffix = randomBytes(5).toString('hex')
+  return `${PREFIX}-${labelValue(run)}-${labelValue(attempt)}-${suffix}`.toLowerCase()
+}
+
+/**
+ * The Secret manifest. Labels let an admin list and sweep what a run left
+ * behind (`-l app.kubernetes.io/managed-by=ephemeral-scan-token`); annotations
+ * keep the full, unlabelable values.
+ */
+export function anchorManifest(
+  ref: AnchorRef,
+  serviceAccount: string,
+  expiresAt: Date
+): V1Secret {
+  const env = process.env
+  const repository = env.GITHUB_REPOSITORY ?? ''
+  const runId = env.GITHUB_RUN_ID ?? ''
+  const attempt = env.GITHUB_RUN_ATTEMPT ?? ''
+  const expires = expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const labels: Record<string, string> = {
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+    [`${PREFIX}/service-account`]: labelValue(serviceAccount),
+    [`${PREFIX}/expires-at`]: String(Math.floor(expiresAt.getTime() / 1000))
+  }
+  if (repository) labels[`${PREFIX}/repository`] = labelValue(repository)
+  if (runId) labels[`${PREFIX}/run-id`] = labelValue(runId)
+  if (attempt) labels[`${PREFIX}/run-attempt`] = labelValue(attempt)
+  const annotations: Record<string, string> = {
+    [`${PREFIX}/purpose`]:
+      'Bound object of a short-lived ServiceAccount token; deleting this Secret revokes the token.',
+    [`${PREFIX}/expires-at`]: expires
+  }
+  const audit: Record<string, string | undefined> = {
+    repository,
+    workflow: context.workflow || env.GITHUB_WORKFLOW,
+    'run-id': runId,
+    'run-attempt': attempt,
+    job: context.job || env.GITHUB_JOB,
+    actor: context.actor || env.GITHUB_ACTOR,
+    sha: context.sha || env.GITHUB_SHA,
+    'server-url': env.GITHUB_SERVER_URL
+  }
+  for (const [key, value] of Object.entries(audit)) {
+    if (value) annotations[`${PREFIX}/${key}`] = value
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    immutable: true,
+    metadata: { name: ref.name, namespace: ref.namespace, labels, annotations }
+  }
+}

@@ -1,0 +1,104 @@
+import {
+  CoreV1Api,
+  type KubeConfig,
+  type V1BoundObjectReference,
+  type V1Secret
+} from '@kubernetes/client-node'
+
+export interface TokenSpec {
+  audiences: string[]
+  expirationSeconds: number
+  boundObjectRef?: V1BoundObjectReference
+}
+
+export interface IssuedToken {
+  token: string
+  expirationTimestamp?: Date
+  /** The lifetime the server granted (after any cluster maximum). */
+  grantedSeconds?: number
+  /** Warning headers the API server sent with the response. */
+  warnings: string[]
+}
+
+/**
+ * The few Kubernetes calls the action makes, in one place so that unit tests
+ * can replace them and every call goes through client-node in-process (never
+ * a command line that could carry a credential).
+ */
+export interface ClusterApi {
+  readonly server: string
+  createSecret(namespace: string, body: V1Secret): Promise<V1Secret>
+  /** Deletes the Secret; 'absent' when it was already gone. */
+  deleteSecret(
+    namespace: string,
+    name: string,
+    uid?: string
+  ): Promise<'deleted' | 'absent'>
+  requestToken(
+    namespace: string,
+    serviceAccount: string,
+    spec: TokenSpec
+  ): Promise<IssuedToken>
+}
+
+/** Split `Warning:` headers (`299 - "text", 299 - "more"`) into their texts. */
+export function parseWarningHeader(header: string | undefined): string[] {
+  if (!header) return []
+  const texts: string[] = []
+  for (const match of header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)) {
+    if (match[1] !== undefined) texts.push(match[1].replace(/\\(.)/g, '$1'))
+  }
+  return texts
+}
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'number' ? code : undefined
+}
+
+export function connect(kc: KubeConfig): ClusterApi {
+  const core = kc.makeApiClient(CoreV1Api)
+  return {
+    server: kc.getCurrentCluster()?.server ?? '(unknown server)',
+
+    async createSecret(namespace, body) {
+      return core.createNamespacedSecret({ namespace, body })
+    },
+
+    async deleteSecret(namespace, name, uid) {
+      try {
+        await core.deleteNamespacedSecret({
+          name,
+          namespace,
+          // The uid precondition makes sure we only ever delete our own Secret.
+          body: uid ? { preconditions: { uid } } : {}
+        })
+        return 'deleted'
+      } catch (error) {
+        if (statusCode(error) === 404) return 'absent'
+        throw error
+      }
+    },
+
+    async requestToken(namespace, serviceAccount, spec) {
+      const response = await core.createNamespacedServiceAccountTokenWithHttpInfo(
+        {
+          name: serviceAccount,
+          namespace,
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec
+          }
+        }
+      )
+      const status = response.data.status
+      return {
+        token: status?.token ?? '',
+        expirationTimestamp: status?.expirationTimestamp,
+        grantedSeconds: response.data.spec?.expirationSeconds,
+        warnings: parseWarningHeader(response.headers.warning)
+      }
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import { ActionError } from './errors.js'
+
+/** What the action was doing when a Kubernetes call failed. */
+export interface FailedCall {
+  operation: 'mint' | 'create-secret' | 'delete-secret' | 'review'
+  server: string
+  namespace: string
+  serviceAccount?: string
+  secretName?: string
+  podName?: string
+}
+
+interface KubeStatus {
+  message?: string
+  reason?: string
+  details?: { kind?: string; name?: string }
+}
+
+const TLS_CODES =
+  /^(CERT_|UNABLE_TO_|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT'
+])
+
+/** The HTTP status of a client-node ApiException, if that is what this is. */
+export function httpStatus(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'number' ? code : undefined
+}
+
+function kubeStatus(error: unknown): KubeStatus {
+  const body = (error as { body?: unknown } | null)?.body
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as KubeStatus
+    } catch {
+      return {}
+    }
+  }
+  if (body && typeof body === 'object') return body as KubeStatus
+  return {}
+}
+
+/** The first string `code` along an error's cause chain (undici nests them). */
+function networkCode(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; current && depth < 6; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string') return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/** `User "system:serviceaccount:ci:minter"` from an RBAC denial, if present. */
+function deniedUser(status: KubeStatus): string {
+  const match = /User "([^"]+)"/.exec(status.message ?? '')
+  return match?.[1] ? `'${match[1]}'` : 'the bootstrap identity'
+}
+
+function serverText(status: KubeStatus): string {
+  const message = (status.message ?? '').replace(/\s+/g, ' ').trim()
+  return message === '' ? '' : ` (the API server said: ${message})`
+}
+
+/**
+ * Turn a failed Kubernetes call into one sentence a workflow author can act
+ * on. Raw client errors carry response headers and bodies; none of that is
+ * passed through except the server's own status message.
+ */
+export function describeApiError(error: unknown, call: FailedCall): ActionError {
+  const status = httpStatus(error)
+  const ns = `namespace '${call.namespace}'`
+  if (status === undefined) {
+    const code = networkCode(error)
+    if (code && TLS_CODES.test(code)) {
+      return new ActionError(
+        `The API server at ${call.server} presented a TLS certificate that ` +
+          `could not be verified (${code}): put the cluster's CA in the ` +
+          `kubeconfig's certificate-authority-data.`
+      )
+    }
+    if (code && NETWORK_CODES.has(code)) {
+      return new ActionError(
+        `Could not reach the API server at ${call.server} (${code}): check the ` +
+          `server address in the kubeconfig and that this runner can reach it.`
+      )
+    }
+    return new ActionError(
+      `The request to the API server at ${call.server} failed before an ` +
+        `answer arrived${code ? ` (${code})` : ''}: check the server address ` +
+        `and network path from this runner.`
+    )
+  }
+  const body = kubeStatus(error)
+  if (status === 401) {
+    return new ActionError(
+      `The API server at ${call.server} rejected the bootstrap credential ` +
+        `(401 Unauthorized): it is invalid or expired, so refresh the ` +
+        `kubeconfig in the 'kubeconfig' input (or KUBECONFIG).`
+    )
+  }
+  switch (call.operation) {
+    case 'mint':
+      if (status === 403) {
+        return new ActionError(
+          `${deniedUser(body)} may not mint tokens for ServiceAccount ` +
+            `'${call.serviceAccount ?? ''}' in ${ns}: grant it 'create' on ` +
+            `'serviceaccounts/token' there (see the README's RBAC section).`
+        )
+      }
+      if (status === 404) {
+        if (body.details?.kind === 'pods') {
+          return new ActionError(
+            `Pod '${call.podName ?? body.details.name ?? ''}' was not found in ` +
+              `${ns}: fix 'bind-to: pod:<name>' or use 'bind-to: secret'.`
+          )
+        }
+        return new ActionError(
+          `ServiceAccount '${call.serviceAccount ?? ''}' was not found in ` +
+            `${ns}: create it first, or fix 'service-account' / 'namespace'.`
+        )
+      }
+      if (status === 400 && call.podName) {
+        return new ActionError(
+          `The token cannot be bound to Pod '${call.podName}'${serverText(body)}: ` +
+            `the Pod must run as ServiceAccount '${call.serviceAccount ?? ''}', ` +
+            `so fix 'bind-to' or use 'bind-to: secret'.`
+        )
+      }
+      break
+    case 'create-secret':
+      if (status === 403) {
+        return new ActionError(
+          `${deniedUser(body)} may not create the per-run Secret that makes ` +
+            `revocation possible in ${ns}: grant it 'create' and 'delete' on ` +
+            `'secrets' there, or set 'bind-to: none' (no revocation) or ` +
+            `'bind-to: pod:<name>'.`
+        )
+      }
+      if (status === 404) {
+        return new ActionError(
+          `Namespace '${call.namespace}' does not exist: create it or fix the ` +
+            `'namespace' input.`
+        )
+      }
+      break
+    case 'delete-secret':
+      if (status === 403) {
+        return new ActionError(
+          `${deniedUser(body)} may not delete the per-run Secret ` +
+            `'${call.secretName ?? ''}' in ${ns}, so the token stays valid ` +
+            `until it expires: grant it 'delete' on 'secrets' there.`
+        )
+      }
+      break
+    case 'review':
+      if (status === 403) {
+        return new ActionError(
+          `The minted token may not run its self-checks in ${ns}` +
+            `${serverText(body)}: the ServiceAccount needs the default ` +
+            `'system:basic-user' permissions.`
+        )
+      }
+      break
+  }
+  const what: Record<FailedCall['operation'], string> = {
+    mint: 'Minting the token',
+    'create-secret': 'Creating the per-run Secret',
+    'delete-secret': 'Deleting the per-run Secret',
+    review: 'Checking the minted token'
+  }
+  return new ActionError(
+    `${what[call.operation]} failed with HTTP ${status}${serverText(body)}: ` +
+      `check the inputs and the bootstrap identity's permissions in ${ns}.`
+  )
+}

@@ -1,0 +1,180 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { KubeConfig, type Cluster } from '@kubernetes/client-node'
+import { InputError } from './errors.js'
+import { maskSecret } from './secrets.js'
+
+/**
+ * Where the identity that mints the token comes from. Saved in state so the
+ * post step authenticates the same way, and never through the KUBECONFIG that
+ * main pointed at the minted token.
+ */
+export type BootstrapSource =
+  | { kind: 'input' }
+  | { kind: 'files'; paths: string[] }
+  | { kind: 'in-cluster' }
+
+export interface BootstrapRef {
+  source: BootstrapSource
+  /** Context to use; '' means the kubeconfig's current context. */
+  context: string
+}
+
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+
+/**
+ * Pick the bootstrap source in the documented order: the `kubeconfig` input,
+ * then KUBECONFIG, then ~/.kube/config, then the in-cluster ServiceAccount.
+ */
+export function chooseSource(
+  kubeconfigInput: string,
+  env: NodeJS.ProcessEnv = process.env
+): BootstrapSource {
+  if (kubeconfigInput.trim() !== '') return { kind: 'input' }
+  const listed = (env.KUBECONFIG ?? '')
+    .split(path.delimiter)
+    .filter((p) => p !== '')
+  if (listed.length > 0) return { kind: 'files', paths: listed }
+  const home = path.join(os.homedir(), '.kube', 'config')
+  if (fs.existsSync(home)) return { kind: 'files', paths: [home] }
+  if (env.KUBERNETES_SERVICE_HOST && fs.existsSync(IN_CLUSTER_TOKEN)) {
+    return { kind: 'in-cluster' }
+  }
+  throw new InputError(
+    `No bootstrap credential was found: set the 'kubeconfig' input to a ` +
+      `kubeconfig stored as a repository secret, or run this step after one ` +
+      `that sets KUBECONFIG.`
+  )
+}
+
+function describeSource(source: BootstrapSource): string {
+  switch (source.kind) {
+    case 'input':
+      return `the 'kubeconfig' input`
+    case 'files':
+      return `the kubeconfig file ${source.paths.join(path.delimiter)}`
+    case 'in-cluster':
+      return `the in-cluster ServiceAccount`
+  }
+}
+
+/** Parse problems, described without echoing kubeconfig content (it holds credentials). */
+function parseProblem(error: unknown): string {
+  const mark = (error as { mark?: { line?: number } } | null)?.mark
+  if (mark && typeof mark.line === 'number') {
+    return `is not valid YAML (line ${mark.line + 1})`
+  }
+  const message = error instanceof Error ? error.message : ''
+  // client-node's structural complaints ("clusters[0].name is missing") are safe to repeat.
+  if (/^[\w[\].-]+ is missing$/.test(message)) return `is incomplete: ${message}`
+  return 'could not be read as a kubeconfig'
+}
+
+function loadFiles(kc: KubeConfig, paths: string[]): void {
+  const [first, ...rest] = paths
+  if (first === undefined) return
+  kc.loadFromFile(first)
+  for (const file of rest) {
+    const extra = new KubeConfig()
+    extra.loadFromFile(file)
+    kc.mergeConfig(extra, true)
+  }
+}
+
+/**
+ * Load the bootstrap identity and check it can be used: it parses, the
+ * context exists, and TLS verification is on. Throws InputError, never
+ * touching the network.
+ */
+export function loadBootstrap(
+  ref: BootstrapRef,
+  kubeconfigInput: string
+): KubeConfig {
+  const kc = new KubeConfig()
+  const where = describeSource(ref.source)
+  const fixInput =
+    ref.source.kind === 'input' ? `'kubeconfig'` : `'kubeconfig' (or KUBECONFIG)`
+  try {
+    switch (ref.source.kind) {
+      case 'input':
+        kc.loadFromString(kubeconfigInput)
+        break
+      case 'files':
+        loadFiles(kc, ref.source.paths)
+        break
+      case 'in-cluster':
+        kc.loadFromCluster()
+        break
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'ENOENT' || code === 'EACCES') {
+      throw new InputError(
+        `${where} cannot be read (${code}): point ${fixInput} at a readable kubeconfig.`
+      )
+    }
+    throw new InputError(
+      `${where} ${parseProblem(error)}: provide a complete kubeconfig in ${fixInput}.`
+    )
+  }
+  if (kc.getContexts().length === 0) {
+    throw new InputError(
+      `${where} contains no contexts: provide a complete kubeconfig in ${fixInput}.`
+    )
+  }
+  if (ref.context !== '') {
+    if (!kc.getContextObject(ref.context)) {
+      const known = kc
+        .getContexts()
+        .map((c) => c.name)
+        .join(', ')
+      throw new InputError(
+        `Input 'context' is '${ref.context}', but ${where} has no such context ` +
+          `(it has: ${known}): set 'context' to one of those.`
+      )
+    }
+    kc.setCurrentContext(ref.context)
+  } else if (!kc.getContextObject(kc.getCurrentContext())) {
+    throw new InputError(
+      `${where} has no current-context: set the 'context' input to the context to use.`
+    )
+  }
+  const cluster = kc.getCurrentCluster()
+  if (!cluster) {
+    throw new InputError(
+      `The context '${kc.getCurrentContext()}' in ${where} names a cluster that ` +
+        `is not defined: fix the kubeconfig in ${fixInput}.`
+    )
+  }
+  if (cluster.skipTLSVerify) {
+    throw new InputError(
+      `The cluster '${cluster.name}' in ${where} sets insecure-skip-tls-verify, ` +
+        `and this action keeps TLS verification on: add the cluster's ` +
+        `certificate-authority-data to the kubeconfig instead.`
+    )
+  }
+  if (!kc.getCurrentUser()) {
+    throw new InputError(
+      `The context '${kc.getCurrentContext()}' in ${where} names a user that ` +
+        `is not defined: fix the kubeconfig in ${fixInput}.`
+    )
+  }
+  return kc
+}
+
+/** Mask the bootstrap credential's secret parts, in case a tool echoes them. */
+export function maskBootstrapCredentials(kc: KubeConfig): void {
+  const user = kc.getCurrentUser()
+  if (!user) return
+  maskSecret(user.token)
+  maskSecret(user.password)
+  maskSecret(user.keyData)
+}
+
+/** The cluster fields the minted kubeconfig inherits. */
+export function currentCluster(kc: KubeConfig): Cluster {
+  const cluster = kc.getCurrentCluster()
+  if (!cluster) throw new InputError('The bootstrap kubeconfig has no cluster.')
+  return cluster
+}

@@ -1,0 +1,177 @@
+import * as core from '@actions/core'
+import { parseDuration } from './duration.js'
+import { InputError } from './errors.js'
+import {
+  MAX_SECONDS,
+  MIN_SECONDS,
+  type DurationRequest
+} from './lifetime.js'
+import { formatDuration } from './duration.js'
+
+export type BindTo =
+  | { kind: 'secret' }
+  | { kind: 'none' }
+  | { kind: 'pod'; name: string }
+
+/** Every input of the main step, parsed and validated. */
+export interface Inputs {
+  serviceAccount: string
+  namespace: string
+  duration: DurationRequest
+  maxDurationSeconds: number
+  audiences: string[]
+  bindTo: BindTo
+  /** Bootstrap kubeconfig content; '' means: find one on the runner. */
+  kubeconfig: string
+  context: string
+  exportKubeconfig: boolean
+  cleanup: boolean
+  outputToken: boolean
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const DNS1123_SUBDOMAIN =
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+function input(name: string): string {
+  return core.getInput(name).trim()
+}
+
+function booleanInput(name: string, fallback: boolean): boolean {
+  const raw = input(name)
+  if (raw === '') return fallback
+  if (['true', 'True', 'TRUE'].includes(raw)) return true
+  if (['false', 'False', 'FALSE'].includes(raw)) return false
+  throw new InputError(
+    `Input '${name}' is '${raw}', which is not a boolean: use true or false.`
+  )
+}
+
+/** Namespaces are DNS-1123 labels. */
+export function checkNamespace(name: string, value: string): string {
+  if (value.length > 63 || !DNS1123_LABEL.test(value)) {
+    throw new InputError(
+      `Input '${name}' is '${value}', which is not a valid namespace name: use ` +
+        `at most 63 lowercase letters, digits and '-', starting and ending with ` +
+        `a letter or digit.`
+    )
+  }
+  return value
+}
+
+/** ServiceAccount and Pod names are DNS-1123 subdomains, as Kubernetes validates them. */
+export function checkObjectName(
+  name: string,
+  value: string,
+  what: string
+): string {
+  if (value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+    throw new InputError(
+      `Input '${name}' is '${value}', which is not a valid ${what} name: use ` +
+        `lowercase letters, digits, '-' and '.', starting and ending with a ` +
+        `letter or digit.`
+    )
+  }
+  return value
+}
+
+function parseBindTo(raw: string): BindTo {
+  const value = raw === '' ? 'secret' : raw
+  if (value === 'secret') return { kind: 'secret' }
+  if (value === 'none') return { kind: 'none' }
+  if (value.startsWith('pod:')) {
+    return {
+      kind: 'pod',
+      name: checkObjectName('bind-to', value.slice(4).trim(), 'Pod')
+    }
+  }
+  throw new InputError(
+    `Input 'bind-to' is '${raw}', which is not supported: use 'secret' ` +
+      `(revocable), 'pod:<pod-name>' or 'none'.`
+  )
+}
+
+/** Split a comma- or newline-separated list, dropping blanks and repeats. */
+export function parseList(raw: string): string[] {
+  const items = raw
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+  return [...new Set(items)]
+}
+
+function parseMaxDuration(raw: string): number {
+  const seconds = parseDuration('max-duration', raw === '' ? '1h' : raw)
+  if (seconds < MIN_SECONDS) {
+    throw new InputError(
+      `Input 'max-duration' is '${raw}', below the API server's minimum token ` +
+        `lifetime of 600s (10m): set it to 10m or more.`
+    )
+  }
+  if (seconds > MAX_SECONDS) {
+    throw new InputError(
+      `Input 'max-duration' is '${raw}', above the API server's maximum of ` +
+        `2^32 seconds: set a shorter ceiling such as 6h.`
+    )
+  }
+  return seconds
+}
+
+function parseDurationInput(raw: string, maxSeconds: number): DurationRequest {
+  if (raw === '' || raw === 'auto') return { kind: 'auto' }
+  const seconds = parseDuration('duration', raw)
+  if (seconds < MIN_SECONDS) {
+    throw new InputError(
+      `Input 'duration' is '${raw}', but the API server's minimum token ` +
+        `lifetime is 600s (10m): set 'duration' to 10m or more.`
+    )
+  }
+  if (seconds > maxSeconds) {
+    throw new InputError(
+      `Input 'duration' is '${raw}', above 'max-duration' ` +
+        `(${formatDuration(maxSeconds)}): shorten 'duration' or raise ` +
+        `'max-duration' deliberately.`
+    )
+  }
+  return { kind: 'explicit', seconds }
+}
+
+/** Read and validate every input of the main step; throws InputError. */
+export function getInputs(): Inputs {
+  const serviceAccount = input('service-account')
+  if (serviceAccount === '') {
+    throw new InputError(
+      `Input 'service-account' is required: set it to the name of the ` +
+        `ServiceAccount the token is for.`
+    )
+  }
+  const maxDurationSeconds = parseMaxDuration(input('max-duration'))
+  return {
+    serviceAccount: checkObjectName(
+      'service-account',
+      serviceAccount,
+      'ServiceAccount'
+    ),
+    namespace: checkNamespace('namespace', input('namespace') || 'default'),
+    duration: parseDurationInput(input('duration'), maxDurationSeconds),
+    maxDurationSeconds,
+    audiences: parseList(core.getInput('audiences')),
+    bindTo: parseBindTo(input('bind-to')),
+    // Content keeps its own whitespace: YAML is indentation-sensitive.
+    kubeconfig: core.getInput('kubeconfig'),
+    context: input('context'),
+    exportKubeconfig: booleanInput('export-kubeconfig', true),
+    cleanup: booleanInput('cleanup', true),
+    outputToken: booleanInput('output-token', false)
+  }
+}
+
+/** The post step only needs to know whether to clean up at all. */
+export function getCleanupInput(): boolean {
+  return booleanInput('cleanup', true)
+}
+
+/** The bootstrap kubeconfig content, as post re-reads it. */
+export function getKubeconfigInput(): string {
+  return core.getInput('kubeconfig')
+}

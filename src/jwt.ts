@@ -1,0 +1,40 @@
+import { ActionError } from './errors.js'
+
+export interface TokenClaims {
+  jti?: string
+  sub?: string
+  iat?: number
+  exp?: number
+}
+
+/**
+ * Read (not verify) the claims of a JWT. The API server signed it a moment
+ * ago over TLS; we only need `jti` for the audit trail. Errors never quote
+ * the token.
+ */
+export function decodeClaims(token: string): TokenClaims {
+  const parts = token.split('.')
+  const payload = parts[1]
+  if (parts.length !== 3 || payload === undefined) {
+    throw new ActionError(
+      'The API server returned a token that is not a JWT: check that the ' +
+        'cluster issues ServiceAccount tokens through the TokenRequest API.'
+    )
+  }
+  try {
+    const claims = JSON.parse(
+      Buffer.from(payload, 'base64url').toString('utf8')
+    ) as Record<string, unknown>
+    return {
+      jti: typeof claims.jti === 'string' ? claims.jti : undefined,
+      sub: typeof claims.sub === 'string' ? claims.sub : undefined,
+      iat: typeof claims.iat === 'number' ? claims.iat : undefined,
+      exp: typeof claims.exp === 'number' ? claims.exp : undefined
+    }
+  } catch {
+    throw new ActionError(
+      'The API server returned a token whose claims cannot be read as JSON: ' +
+        'check the cluster’s service-account token issuer.'
+    )
+  }
+}

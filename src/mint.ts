@@ -1,0 +1,141 @@
+import * as core from '@actions/core'
+import type { V1BoundObjectReference } from '@kubernetes/client-node'
+import { anchorManifest, anchorName, type AnchorRef } from './anchor.js'
+import type { ClusterApi, IssuedToken } from './api.js'
+import { describeApiError, type FailedCall } from './apierrors.js'
+import { formatDuration } from './duration.js'
+import { ActionError } from './errors.js'
+import type { Inputs } from './inputs.js'
+import { decodeClaims } from './jwt.js'
+import type { Lifetime } from './lifetime.js'
+import { maskSecret } from './secrets.js'
+import { saveRunState, type RunState } from './state.js'
+
+export interface MintedToken {
+  token: string
+  /** `system:serviceaccount:<namespace>:<name>` */
+  username: string
+  expiration: Date
+  /** Seconds from mint to expiry, as granted by the API server. */
+  expiresIn: number
+  /** The JWT's `jti`, which the API server's audit log records. */
+  credentialId: string
+  /** What the token is bound to, in words. */
+  boundTo: string
+}
+
+/** RFC 3339 without milliseconds, as Kubernetes writes timestamps. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/**
+ * Create the per-run Secret (state first, so post can delete it even if we
+ * die right after) and return the reference the token is bound to.
+ */
+async function bindTarget(
+  api: ClusterApi,
+  inputs: Inputs,
+  lifetime: Lifetime,
+  state: RunState
+): Promise<V1BoundObjectReference | undefined> {
+  const bind = inputs.bindTo
+  if (bind.kind === 'none') return undefined
+  if (bind.kind === 'pod') {
+    return { apiVersion: 'v1', kind: 'Pod', name: bind.name }
+  }
+  const anchor: AnchorRef = { namespace: inputs.namespace, name: anchorName() }
+  state.anchor = anchor
+  saveRunState(state)
+  const expiresAt = new Date(Date.now() + lifetime.seconds * 1000)
+  try {
+    const created = await api.createSecret(
+      inputs.namespace,
+      anchorManifest(anchor, inputs.serviceAccount, expiresAt)
+    )
+    anchor.uid = created.metadata?.uid
+  } catch (error) {
+    // Nothing was created: forget it so cleanup does not go looking for it.
+    delete state.anchor
+    saveRunState(state)
+    throw describeApiError(error, {
+      operation: 'create-secret',
+      server: api.server,
+      namespace: inputs.namespace
+    })
+  }
+  saveRunState(state)
+  return { apiVersion: 'v1', kind: 'Secret', name: anchor.name, uid: anchor.uid }
+}
+
+function describeBinding(ref: V1BoundObjectReference | undefined, ns: string): string {
+  return ref ? `${ref.kind ?? ''} ${ns}/${ref.name ?? ''}` : 'nothing (bind-to: none)'
+}
+
+/** Bind, mint, mask at once, and read what the server actually granted. */
+export async function mintToken(
+  api: ClusterApi,
+  inputs: Inputs,
+  lifetime: Lifetime,
+  state: RunState
+): Promise<MintedToken> {
+  const boundObjectRef = await bindTarget(api, inputs, lifetime, state)
+  const call: FailedCall = {
+    operation: 'mint',
+    server: api.server,
+    namespace: inputs.namespace,
+    serviceAccount: inputs.serviceAccount,
+    podName: inputs.bindTo.kind === 'pod' ? inputs.bindTo.name : undefined
+  }
+  let issued: IssuedToken
+  try {
+    issued = await api.requestToken(inputs.namespace, inputs.serviceAccount, {
+      audiences: inputs.audiences,
+      expirationSeconds: lifetime.seconds,
+      ...(boundObjectRef ? { boundObjectRef } : {})
+    })
+  } catch (error) {
+    throw describeApiError(error, call)
+  }
+  // Mask before anything else is printed.
+  maskSecret(issued.token)
+  if (issued.token === '') {
+    throw new ActionError(
+      `The API server answered the TokenRequest without a token: check that ` +
+        `${api.server} serves the TokenRequest API.`
+    )
+  }
+  for (const warning of issued.warnings) {
+    core.warning(`The API server warned: ${warning}`)
+  }
+  const claims = decodeClaims(issued.token)
+  const issuedAt = claims.iat ? claims.iat * 1000 : Date.now()
+  const expiration =
+    issued.expirationTimestamp ??
+    (claims.exp ? new Date(claims.exp * 1000) : undefined)
+  if (!expiration) {
+    throw new ActionError(
+      'The API server returned a token without an expiration: refusing to use a token whose lifetime is unknown.'
+    )
+  }
+  const expiresIn =
+    issued.grantedSeconds ??
+    Math.round((expiration.getTime() - issuedAt) / 1000)
+  if (expiresIn !== lifetime.seconds) {
+    core.warning(
+      `The API server granted ${formatDuration(expiresIn)} instead of the ` +
+        `requested ${formatDuration(lifetime.seconds)} (a cluster maximum such as ` +
+        `--service-account-max-token-expiration): the token expires at ` +
+        `${rfc3339(expiration)}, so set 'duration' to at most ` +
+        `${formatDuration(expiresIn)} or ask the cluster admin to raise the limit.`
+    )
+  }
+  return {
+    token: issued.token,
+    username: `system:serviceaccount:${inputs.namespace}:${inputs.serviceAccount}`,
+    expiration,
+    expiresIn,
+    credentialId: claims.jti ?? '',
+    boundTo: describeBinding(boundObjectRef, inputs.namespace)
+  }
+}

@@ -1,0 +1,38 @@
+import * as core from '@actions/core'
+import { connect } from './api.js'
+import { loadBootstrap } from './bootstrap.js'
+import { cleanUp } from './cleanup.js'
+import { errorMessage } from './errors.js'
+import { getCleanupInput, getKubeconfigInput } from './inputs.js'
+import { redact } from './secrets.js'
+import { getRunState } from './state.js'
+
+/**
+ * Post step: revoke the token, delete the kubeconfig, restore KUBECONFIG.
+ * It never fails the job; problems become warnings.
+ */
+export async function run(): Promise<void> {
+  try {
+    const state = getRunState()
+    if (!state) {
+      core.info('Nothing to clean up: the main step created nothing.')
+      return
+    }
+    if (!getCleanupInput()) {
+      core.info(
+        `cleanup: false, so the kubeconfig and the token were left in place; the token expires at ${state.expiration ?? 'its expiry'}.`
+      )
+      return
+    }
+    const bootstrap = state.bootstrap
+    const report = await cleanUp(state, () => {
+      if (!bootstrap) throw new Error('the main step saved no bootstrap identity')
+      // The identity that minted, never the KUBECONFIG main pointed at the token.
+      return connect(loadBootstrap(bootstrap, getKubeconfigInput()))
+    })
+    for (const line of report.done) core.info(line)
+    for (const problem of report.problems) core.warning(redact(problem))
+  } catch (error) {
+    core.warning(`Cleanup did not finish: ${redact(errorMessage(error))}`)
+  }
+}
