@@ -23,8 +23,8 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
-      globalSetup: '<rootDir>/__tests__/e2e/global-setup.ts',
-      globalTeardown: '<rootDir>/__tests__/e2e/global-teardown.ts'
+      globalSetup: '<rootDir>/__tests__/e2e/global-setup.mjs',
+      globalTeardown: '<rootDir>/__tests__/e2e/global-teardown.mjs'
     }
   ],
   collectCoverageFrom: ['./src/**'],

@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+/** What one step printed and wrote, as the runner would see it. */
+export interface StepResult {
+  code: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  state: Record<string, string>
+  env: Record<string, string>
+  summary: string
+  /** Every byte the step produced, for leak scans. */
+  everything: string
+}
+
+const REPO = path.resolve(import.meta.dirname, '..', '..', '..')
+
+/** Parse the `name<<DELIM\nvalue\nDELIM` (or `name=value`) file-command format. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const result: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? ''
+    const heredoc = /^([^<=]+)<<(.+)$/.exec(line)
+    if (heredoc?.[1] && heredoc[2]) {
+      const end = lines.indexOf(heredoc[2], i + 1)
+      result[heredoc[1]] = lines.slice(i + 1, end).join('\n')
+      i = end
+    } else if (line.includes('=')) {
+      const at = line.indexOf('=')
+      result[line.slice(0, at)] = line.slice(at + 1)
+    }
+  }
+  return result
+}
+
+/**
+ * A stand-in for the Actions runner: runs the bundled dist/main and
+ * dist/post with INPUT_* variables, per-step GITHUB_OUTPUT/STATE/ENV files,
+ * a private RUNNER_TEMP, and hands main's state to post as STATE_* the way
+ * the runner does.
+ */
+export class FakeRunner {
+  readonly root: string
+  readonly temp: string
+  readonly home: string
+  /** The job's environment; GITHUB_ENV writes land here. */
+  readonly jobEnv: Record<string, string>
+  private savedState: Record<string, string> = {}
+  private step = 0
+
+  constructor(jobEnv: Record<string, string> = {}) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'est-runner-'))
+    this.temp = path.join(this.root, 'temp')
+    this.home = path.join(this.root, 'home')
+    fs.mkdirSync(this.temp, { mode: 0o700 })
+    fs.mkdirSync(this.home, { mode: 0o700 })
+    this.jobEnv = { ...jobEnv }
+  }
+
+  async main(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<StepResult> {
+    const result = await this.run('main', inputs, extraEnv, {})
+    this.savedState = result.state
+    return result
+  }
+
+  async post(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<StepResult> {
+    const stateEnv: Record<string, string> = {}
+    for (const [key, value] of Object.entries(this.savedState)) {
+      stateEnv[`STATE_${key}`] = value
+    }
+    return this.run('post', inputs, extraEnv, stateEnv)
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.root, { recursive: true, force: true })
+  }
+
+  private async run(
+    entry: 'main' | 'post',
+    inputs: Record<string, string>,
+    extraEnv: Record<string, string>,
+    stateEnv: Record<string, string>
+  ): Promise<StepResult> {
+    const n = ++this.step
+    const files = {
+      GITHUB_OUTPUT: path.join(this.root, `output-${n}`),
+      GITHUB_STATE: path.join(this.root, `state-${n}`),
+      GITHUB_ENV: path.join(this.root, `env-${n}`),
+      GITHUB_STEP_SUMMARY: path.join(this.root, `summary-${n}`)
+    }
+    for (const file of Object.values(files)) fs.writeFileSync(file, '')
+    const inputEnv: Record<string, string> = {}
+    for (const [name, value] of Object.entries(inputs)) {
+      inputEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+    }
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: this.home,
+      RUNNER_TEMP: this.temp,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_REPOSITORY: 'octo-org/scan-repo',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_WORKFLOW: 'security-scan',
+      GITHUB_JOB: 'inspec',
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+      ...this.jobEnv,
+      ...files,
+      ...inputEnv,
+      ...stateEnv,
+      ...extraEnv
+    }
+    const child = spawn(process.execPath, [path.join(REPO, 'dist', entry, 'index.js')], {
+      env,
+      cwd: this.root,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) =>
+      child.on('close', (exit) => {
+        resolve(exit)
+      })
+    )
+    const raw = Object.fromEntries(
+      Object.entries(files).map(([key, file]) => [key, fs.readFileSync(file, 'utf8')])
+    )
+    const envWrites = parseFileCommands(raw.GITHUB_ENV ?? '')
+    Object.assign(this.jobEnv, envWrites)
+    return {
+      code,
+      stdout,
+      stderr,
+      outputs: parseFileCommands(raw.GITHUB_OUTPUT ?? ''),
+      state: parseFileCommands(raw.GITHUB_STATE ?? ''),
+      env: envWrites,
+      summary: raw.GITHUB_STEP_SUMMARY ?? '',
+      everything: [stdout, stderr, ...Object.values(raw)].join('\n')
+    }
+  }
+}
+
+/**
+ * Every place `secret` occurs in `text` outside its own add-mask command.
+ * The runner learns the mask from that line, so it is the one allowed place.
+ */
+export function leaksOf(secret: string, text: string): string[] {
+  const found: string[] = []
+  for (const line of text.split('\n')) {
+    if (line === `::add-mask::${secret}`) continue
+    if (line.includes(secret)) found.push(line.replace(secret, '<TOKEN>'))
+    const b64 = Buffer.from(secret).toString('base64')
+    if (line.includes(b64)) found.push('(base64 of the secret)')
+  }
+  return found
+}
