@@ -7,6 +7,9 @@ import {
   type DurationRequest
 } from './lifetime.js'
 import { formatDuration } from './duration.js'
+import { parseChecks, type AccessCheck } from './cani.js'
+
+export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
 
 export type BindTo =
   | { kind: 'secret' }
@@ -27,6 +30,11 @@ export interface Inputs {
   exportKubeconfig: boolean
   cleanup: boolean
   outputToken: boolean
+  /** Confirm the token's identity with SelfSubjectReview. */
+  verify: boolean
+  expectAllowed: AccessCheck[]
+  expectDenied: AccessCheck[]
+  excessPrivilege: ExcessPrivilegeMode
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
@@ -136,6 +144,15 @@ function parseDurationInput(raw: string, maxSeconds: number): DurationRequest {
   return { kind: 'explicit', seconds }
 }
 
+function parseExcessPrivilege(raw: string): ExcessPrivilegeMode {
+  const value = raw === '' ? 'warn' : raw
+  if (value === 'warn' || value === 'fail' || value === 'off') return value
+  throw new InputError(
+    `Input 'excess-privilege' is '${raw}', which is not supported: use ` +
+      `'warn', 'fail' or 'off'.`
+  )
+}
+
 /** Read and validate every input of the main step; throws InputError. */
 export function getInputs(): Inputs {
   const serviceAccount = input('service-account')
@@ -146,13 +163,14 @@ export function getInputs(): Inputs {
     )
   }
   const maxDurationSeconds = parseMaxDuration(input('max-duration'))
+  const namespace = checkNamespace('namespace', input('namespace') || 'default')
   return {
     serviceAccount: checkObjectName(
       'service-account',
       serviceAccount,
       'ServiceAccount'
     ),
-    namespace: checkNamespace('namespace', input('namespace') || 'default'),
+    namespace,
     duration: parseDurationInput(input('duration'), maxDurationSeconds),
     maxDurationSeconds,
     audiences: parseList(core.getInput('audiences')),
@@ -162,7 +180,11 @@ export function getInputs(): Inputs {
     context: input('context'),
     exportKubeconfig: booleanInput('export-kubeconfig', true),
     cleanup: booleanInput('cleanup', true),
-    outputToken: booleanInput('output-token', false)
+    outputToken: booleanInput('output-token', false),
+    verify: booleanInput('verify', true),
+    expectAllowed: parseChecks('expect-allowed', core.getInput('expect-allowed'), namespace),
+    expectDenied: parseChecks('expect-denied', core.getInput('expect-denied'), namespace),
+    excessPrivilege: parseExcessPrivilege(input('excess-privilege'))
   }
 }
 

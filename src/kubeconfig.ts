@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { Cluster } from '@kubernetes/client-node'
+import { KubeConfig, type Cluster } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
 import { ActionError } from './errors.js'
 
@@ -106,4 +106,11 @@ export function removeKubeconfigDir(dir: string): boolean {
   const existed = fs.existsSync(dir)
   fs.rmSync(dir, { recursive: true, force: true })
   return existed
+}
+
+/** A client configuration for the minted token, from the same data the file gets. */
+export function toKubeConfig(content: string): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromString(content)
+  return kc
 }

@@ -10,20 +10,27 @@ import {
 import { cleanUp } from './cleanup.js'
 import { formatDuration } from './duration.js'
 import { errorMessage } from './errors.js'
-import { getInputs } from './inputs.js'
+import { getInputs, type Inputs } from './inputs.js'
 import {
   buildKubeconfig,
   newKubeconfigDir,
   requireRunnerTemp,
   serialiseKubeconfig,
+  toKubeConfig,
   writeKubeconfig
 } from './kubeconfig.js'
-import { resolveLifetime } from './lifetime.js'
-import { mintToken, rfc3339 } from './mint.js'
+import { resolveLifetime, type Lifetime } from './lifetime.js'
+import { mintToken, rfc3339, type MintedToken } from './mint.js'
+import { enforceProof, gatherProof, type ProofRequest } from './proof.js'
 import { redact } from './secrets.js'
 import { clearRunState, saveRunState, type RunState } from './state.js'
+import { writeMainSummary } from './summary.js'
+import { connectAsToken } from './tokenapi.js'
 
-/** Main step: validate, mint, mask, write the kubeconfig, export, output. */
+/**
+ * Main step: validate, mint, mask, prove least privilege, write the
+ * kubeconfig, export, output. A failure anywhere rolls back what was made.
+ */
 export async function run(): Promise<void> {
   const state: RunState = {}
   let api: ClusterApi | undefined
@@ -31,10 +38,7 @@ export async function run(): Promise<void> {
     // Everything that can be wrong with the inputs fails here, before any network call.
     const inputs = getInputs()
     const runnerTemp = requireRunnerTemp()
-    const bootstrap: BootstrapRef = {
-      source: chooseSource(inputs.kubeconfig),
-      context: inputs.context
-    }
+    const bootstrap: BootstrapRef = { source: chooseSource(inputs.kubeconfig), context: inputs.context }
     const kc = loadBootstrap(bootstrap, inputs.kubeconfig)
     maskBootstrapCredentials(kc)
     const lifetime = resolveLifetime(inputs.duration, inputs.maxDurationSeconds)
@@ -47,11 +51,14 @@ export async function run(): Promise<void> {
     state.mintedAt = rfc3339(new Date())
     state.credentialId = minted.credentialId
     state.expiration = rfc3339(minted.expiration)
+    saveRunState(state)
+
+    const content = serialiseKubeconfig(buildKubeconfig(currentCluster(kc), minted.token, inputs.namespace))
+    await proveToken(content, inputs, lifetime, minted)
 
     state.kubeconfigDir = newKubeconfigDir(runnerTemp)
     saveRunState(state)
-    const config = buildKubeconfig(currentCluster(kc), minted.token, inputs.namespace)
-    const file = writeKubeconfig(state.kubeconfigDir, serialiseKubeconfig(config))
+    const file = writeKubeconfig(state.kubeconfigDir, content)
     state.kubeconfigPath = file
     if (inputs.exportKubeconfig) {
       state.previousKubeconfig = process.env.KUBECONFIG ?? null
@@ -59,33 +66,64 @@ export async function run(): Promise<void> {
       core.exportVariable('KUBECONFIG', file)
     }
     saveRunState(state)
-
-    core.setOutput('kubeconfig', file)
-    core.setOutput('expiration', state.expiration)
-    core.setOutput('expires-in', String(minted.expiresIn))
-    core.setOutput('credential-id', minted.credentialId)
-    core.setOutput('service-account', minted.username)
-    if (inputs.outputToken) core.setOutput('token', minted.token)
-
-    core.info(`Minted a token for ${minted.username} (${lifetime.reason}).`)
-    core.info(`Bound to: ${minted.boundTo}.`)
-    core.info(`Expires at ${state.expiration} (in ${formatDuration(minted.expiresIn)}).`)
-    core.info(`credential-id (jti, as the audit log records it): ${minted.credentialId}`)
-    core.info(`Kubeconfig: ${file}${inputs.exportKubeconfig ? ' (exported as KUBECONFIG)' : ''}`)
+    report(inputs, lifetime, minted, file)
   } catch (error) {
     await rollBack(state, api)
     core.setFailed(redact(errorMessage(error)))
   }
 }
 
+/** Who the token is and what it may do, checked as the token itself; the summary records it. */
+async function proveToken(content: string, inputs: Inputs, lifetime: Lifetime, minted: MintedToken): Promise<void> {
+  const request: ProofRequest = {
+    verify: inputs.verify,
+    expectAllowed: inputs.expectAllowed,
+    expectDenied: inputs.expectDenied,
+    excessPrivilege: inputs.excessPrivilege,
+    namespace: inputs.namespace,
+    username: minted.username
+  }
+  const needed = request.verify || request.expectAllowed.length + request.expectDenied.length > 0 || request.excessPrivilege !== 'off'
+  const proof = needed ? await gatherProof(connectAsToken(toKubeConfig(content)), request) : undefined
+  await writeMainSummary(
+    {
+      username: minted.username,
+      namespace: inputs.namespace,
+      audiences: inputs.audiences,
+      boundTo: minted.boundTo,
+      requestedSeconds: lifetime.seconds,
+      grantedSeconds: minted.expiresIn,
+      expiration: rfc3339(minted.expiration),
+      credentialId: minted.credentialId
+    },
+    proof
+  )
+  if (proof) enforceProof(proof, request)
+}
+
+function report(inputs: Inputs, lifetime: Lifetime, minted: MintedToken, file: string): void {
+  const expiration = rfc3339(minted.expiration)
+  core.setOutput('kubeconfig', file)
+  core.setOutput('expiration', expiration)
+  core.setOutput('expires-in', String(minted.expiresIn))
+  core.setOutput('credential-id', minted.credentialId)
+  core.setOutput('service-account', minted.username)
+  if (inputs.outputToken) core.setOutput('token', minted.token)
+  core.info(`Minted a token for ${minted.username} (${lifetime.reason}).`)
+  core.info(`Bound to: ${minted.boundTo}.`)
+  core.info(`Expires at ${expiration} (in ${formatDuration(minted.expiresIn)}).`)
+  core.info(`credential-id (jti, as the audit log records it): ${minted.credentialId}`)
+  core.info(`Kubeconfig: ${file}${inputs.exportKubeconfig ? ' (exported as KUBECONFIG)' : ''}`)
+}
+
 /** A failed main leaves nothing behind: no Secret, no file, no changed env. */
 async function rollBack(state: RunState, api: ClusterApi | undefined): Promise<void> {
   if (Object.keys(state).length === 0) return
-  const report = await cleanUp(state, () => {
+  const result = await cleanUp(state, () => {
     if (!api) throw new Error('no API client')
     return api
   })
-  for (const line of report.done) core.info(`Rolled back: ${line}`)
-  for (const problem of report.problems) core.warning(redact(problem))
+  for (const line of result.done) core.info(`Rolled back: ${line}`)
+  for (const problem of result.problems) core.warning(redact(problem))
   clearRunState()
 }

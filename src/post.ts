@@ -6,6 +6,7 @@ import { errorMessage } from './errors.js'
 import { getCleanupInput, getKubeconfigInput } from './inputs.js'
 import { redact } from './secrets.js'
 import { getRunState } from './state.js'
+import { writePostSummary } from './summary.js'
 
 /**
  * Post step: revoke the token, delete the kubeconfig, restore KUBECONFIG.
@@ -32,6 +33,11 @@ export async function run(): Promise<void> {
     })
     for (const line of report.done) core.info(line)
     for (const problem of report.problems) core.warning(redact(problem))
+    await writePostSummary(
+      [...report.done, ...report.problems.map((p) => `Problem: ${redact(p)}`)],
+      report.revoked,
+      state.mintedAt
+    )
   } catch (error) {
     core.warning(`Cleanup did not finish: ${redact(errorMessage(error))}`)
   }

@@ -1,0 +1,108 @@
+import * as core from '@actions/core'
+import { describeApiError } from './apierrors.js'
+import { describeCheck, type AccessCheck } from './cani.js'
+import { ActionError } from './errors.js'
+import type { ExcessPrivilegeMode } from './inputs.js'
+import { findExcessPrivilege, type PrivilegeReport } from './privilege.js'
+import type { Identity, TokenApi } from './tokenapi.js'
+
+export interface CheckResult {
+  expected: 'allowed' | 'denied'
+  check: AccessCheck
+  allowed: boolean
+  ok: boolean
+}
+
+/** What the minted token was shown to be and to be able to do. */
+export interface Proof {
+  identity?: Identity
+  checks: CheckResult[]
+  privilege?: PrivilegeReport
+}
+
+export interface ProofRequest {
+  verify: boolean
+  expectAllowed: AccessCheck[]
+  expectDenied: AccessCheck[]
+  excessPrivilege: ExcessPrivilegeMode
+  namespace: string
+  /** system:serviceaccount:<ns>:<name> */
+  username: string
+}
+
+/** Ask the API server, as the new token, who it is and what it may do. */
+export async function gatherProof(api: TokenApi, request: ProofRequest): Promise<Proof> {
+  try {
+    const proof: Proof = { checks: [] }
+    if (request.verify) proof.identity = await api.whoami()
+    const wanted = [
+      ...request.expectAllowed.map((check) => ({ expected: 'allowed' as const, check })),
+      ...request.expectDenied.map((check) => ({ expected: 'denied' as const, check }))
+    ]
+    const answers = await Promise.all(wanted.map((w) => api.canI(w.check)))
+    proof.checks = wanted.map((w, i) => {
+      const allowed = answers[i] === true
+      return { ...w, allowed, ok: allowed === (w.expected === 'allowed') }
+    })
+    if (request.excessPrivilege !== 'off') {
+      proof.privilege = await findExcessPrivilege(api, request.namespace)
+    }
+    return proof
+  } catch (error) {
+    throw describeApiError(error, { operation: 'review', server: api.server, namespace: request.namespace })
+  }
+}
+
+/** Render the checks as a plain-text table for the log. */
+export function checksTable(checks: CheckResult[]): string {
+  const rows = checks.map((c) => [
+    c.ok ? 'ok' : 'MISMATCH',
+    `expected ${c.expected}`,
+    `is ${c.allowed ? 'allowed' : 'denied'}`,
+    describeCheck(c.check)
+  ])
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows
+    .map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  '))
+    .join('\n')
+}
+
+/**
+ * Fail (throw) on a wrong identity, a failed expectation, or excess
+ * privilege in `fail` mode; warn on excess privilege in `warn` mode.
+ */
+export function enforceProof(proof: Proof, request: ProofRequest): void {
+  if (proof.identity && proof.identity.username !== request.username) {
+    throw new ActionError(
+      `The minted token authenticates as '${proof.identity.username}', not ` +
+        `'${request.username}': check for an authenticating proxy or webhook ` +
+        `that rewrites identities before using this cluster.`
+    )
+  }
+  if (proof.checks.length > 0) {
+    core.info(`Permission checks (as the minted token):\n${checksTable(proof.checks)}`)
+  }
+  const failed = proof.checks.filter((c) => !c.ok)
+  if (failed.length > 0) {
+    const list = failed
+      .map((c) => `'${c.check.line}' is ${c.allowed ? 'allowed' : 'denied'} but expected ${c.expected}`)
+      .join('; ')
+    throw new ActionError(
+      `${failed.length} of ${proof.checks.length} permission checks failed (${list}): ` +
+        `fix the ServiceAccount's Role or the 'expect-allowed' / 'expect-denied' lines.`
+    )
+  }
+  const findings = proof.privilege?.findings ?? []
+  if (proof.privilege?.incomplete) {
+    core.info('The rules review was incomplete; risky permissions were confirmed with access reviews.')
+  }
+  if (findings.length === 0) return
+  const lines = findings.map((f) => `${f.risk}: ${f.evidence}`)
+  if (request.excessPrivilege === 'fail') {
+    throw new ActionError(
+      `The ServiceAccount holds ${findings.length} permission(s) a scanner should not ` +
+        `(${lines.join('; ')}): narrow its Role, or set 'excess-privilege: warn'.`
+    )
+  }
+  for (const line of lines) core.warning(`Excess privilege: ${line}.`)
+}

@@ -1,0 +1,82 @@
+import * as core from '@actions/core'
+import { describeCheck } from './cani.js'
+import { formatDuration } from './duration.js'
+import type { Proof } from './proof.js'
+
+// The step summary holds only facts that are safe to publish: never the
+// token, never the kubeconfig content.
+
+export interface MintFacts {
+  username: string
+  namespace: string
+  audiences: string[]
+  boundTo: string
+  requestedSeconds: number
+  grantedSeconds: number
+  expiration: string
+  credentialId: string
+}
+
+/** Outside a runner (local runs) there is no summary file to write to. */
+function available(): boolean {
+  return (process.env.GITHUB_STEP_SUMMARY ?? '') !== ''
+}
+
+export async function writeMainSummary(facts: MintFacts, proof: Proof | undefined): Promise<void> {
+  if (!available()) return
+  const summary = core.summary.addHeading('ephemeral-scan-token', 2).addTable([
+    [
+      { data: 'Fact', header: true },
+      { data: 'Value', header: true }
+    ],
+    ['Identity', facts.username],
+    ['Verified with SelfSubjectReview', proof?.identity ? `yes (${proof.identity.username})` : 'no'],
+    ['Namespace', facts.namespace],
+    ['Audiences', facts.audiences.length ? facts.audiences.join(', ') : "the API server's default"],
+    ['Bound to', facts.boundTo],
+    ['Lifetime', `requested ${formatDuration(facts.requestedSeconds)}, granted ${formatDuration(facts.grantedSeconds)}`],
+    ['Expires at', facts.expiration],
+    ['Credential id (jti, as in the audit log)', facts.credentialId]
+  ])
+  if (proof && proof.checks.length > 0) {
+    summary.addHeading('Permission checks', 3).addTable([
+      [
+        { data: 'Result', header: true },
+        { data: 'Expected', header: true },
+        { data: 'Actual', header: true },
+        { data: 'Check (as interpreted)', header: true }
+      ],
+      ...proof.checks.map((c) => [
+        c.ok ? '✅ ok' : '❌ mismatch',
+        c.expected,
+        c.allowed ? 'allowed' : 'denied',
+        describeCheck(c.check)
+      ])
+    ])
+  }
+  if (proof?.privilege) {
+    const findings = proof.privilege.findings
+    summary.addHeading('Excess privilege', 3)
+    if (findings.length === 0) {
+      summary.addRaw('None found: no Secret reads, workload writes, wildcards, escalation, token minting, nodes/proxy or cluster-wide access.', true)
+    } else {
+      summary.addTable([
+        [
+          { data: 'Risk', header: true },
+          { data: 'Evidence', header: true }
+        ],
+        ...findings.map((f) => [f.risk, f.evidence])
+      ])
+    }
+  }
+  await summary.write()
+}
+
+export async function writePostSummary(lines: string[], revoked: boolean, mintedAt: string | undefined): Promise<void> {
+  if (!available()) return
+  const lived = mintedAt ? formatDuration(Math.max(0, Math.round((Date.now() - Date.parse(mintedAt)) / 1000))) : 'unknown'
+  await core.summary
+    .addHeading('ephemeral-scan-token cleanup', 3)
+    .addList([`Token revoked: ${revoked ? 'yes' : 'no'}`, `Token lived: ${lived}`, ...lines])
+    .write()
+}

@@ -1,0 +1,89 @@
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  type KubeConfig,
+  type V1ResourceRule
+} from '@kubernetes/client-node'
+import type { AccessCheck } from './cani.js'
+
+export interface Identity {
+  username: string
+  groups: string[]
+  extra: Record<string, string[]>
+}
+
+export interface RulesReview {
+  rules: V1ResourceRule[]
+  incomplete: boolean
+}
+
+/**
+ * Calls made *as the minted token*: who am I, may I, what may I. Every
+ * authenticated identity may make them (the default system:basic-user role).
+ */
+export interface TokenApi {
+  readonly server: string
+  whoami(): Promise<Identity>
+  canI(check: AccessCheck): Promise<boolean>
+  rules(namespace: string): Promise<RulesReview>
+}
+
+export function connectAsToken(kc: KubeConfig): TokenApi {
+  const authn = kc.makeApiClient(AuthenticationV1Api)
+  const authz = kc.makeApiClient(AuthorizationV1Api)
+  return {
+    server: kc.getCurrentCluster()?.server ?? '(unknown server)',
+
+    async whoami() {
+      const review = await authn.createSelfSubjectReview({
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'SelfSubjectReview'
+        }
+      })
+      const user = review.status?.userInfo
+      return {
+        username: user?.username ?? '',
+        groups: user?.groups ?? [],
+        extra: user?.extra ?? {}
+      }
+    },
+
+    async canI(check) {
+      const spec = check.path
+        ? { nonResourceAttributes: { path: check.path, verb: check.verb } }
+        : {
+            resourceAttributes: {
+              verb: check.verb,
+              resource: check.resource,
+              group: check.group,
+              subresource: check.subresource || undefined,
+              name: check.name || undefined,
+              namespace: check.namespace || undefined
+            }
+          }
+      const review = await authz.createSelfSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec
+        }
+      })
+      return review.status?.allowed === true && review.status.denied !== true
+    },
+
+    async rules(namespace) {
+      const review = await authz.createSelfSubjectRulesReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectRulesReview',
+          spec: { namespace }
+        }
+      })
+      return {
+        rules: review.status?.resourceRules ?? [],
+        incomplete: review.status?.incomplete ?? true
+      }
+    }
+  }
+}
