@@ -18,13 +18,18 @@ import { FakeRunner } from '../__tests__/e2e/support/runner.ts'
 
 const say = (text: string): void => console.log(`\n▶ ${text}`)
 const show = (text: string): void => {
-  for (const line of text.trimEnd().split('\n')) if (line) console.log(`    ${line}`)
+  for (const line of text.trimEnd().split('\n'))
+    if (line) console.log(`    ${line}`)
 }
 
 function cluster(command: 'up' | 'down'): void {
-  const result = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'cluster.mjs'), command], {
-    stdio: 'inherit'
-  })
+  const result = spawnSync(
+    process.execPath,
+    [path.join(REPO, 'scripts', 'cluster.mjs'), command],
+    {
+      stdio: 'inherit'
+    }
+  )
   if (result.status !== 0) throw new Error(`cluster ${command} failed`)
 }
 
@@ -36,14 +41,20 @@ function showStep(stdout: string, secrets: string[]): void {
 }
 
 const alreadyRunning = fs.existsSync(path.join(REPO, '.cluster', 'pid'))
-say('Starting a real kube-apiserver on 127.0.0.1 (built from k8s.io/kubernetes Go modules)')
+say(
+  'Starting a real kube-apiserver on 127.0.0.1 (built from k8s.io/kubernetes Go modules)'
+)
 cluster('up')
 const admin = adminKubeConfig()
 let namespace = ''
 const runner = new FakeRunner()
 try {
-  say('Creating a scan namespace, a "scanner" ServiceAccount whose Role may only get/list pods and exec into app-pod-1,')
-  console.log('  and a "minter" identity that may only mint tokens for "scanner" and manage the per-run Secret')
+  say(
+    'Creating a scan namespace, a "scanner" ServiceAccount whose Role may only get/list pods and exec into app-pod-1,'
+  )
+  console.log(
+    '  and a "minter" identity that may only mint tokens for "scanner" and manage the per-run Secret'
+  )
   const setup = await createScanSetup(admin)
   namespace = setup.namespace
   const inputs = {
@@ -53,14 +64,20 @@ try {
     kubeconfig: setup.bootstrapKubeconfig
   }
 
-  say('Running the action\'s main step (dist/main/index.js), as the runner would:')
+  say(
+    "Running the action's main step (dist/main/index.js), as the runner would:"
+  )
   const main = await runner.main(inputs)
   if (main.code !== 0) throw new Error('the main step failed')
   const file = main.outputs.kubeconfig ?? ''
   const token = tokenIn(file)
   showStep(main.stdout, [token, setup.minterToken])
-  console.log(`  outputs: expiration=${main.outputs.expiration} expires-in=${main.outputs['expires-in']} credential-id=${main.outputs['credential-id']}`)
-  console.log(`  kubeconfig mode: ${(fs.statSync(file).mode & 0o777).toString(8)}, directory mode: ${(fs.statSync(path.dirname(file)).mode & 0o777).toString(8)}`)
+  console.log(
+    `  outputs: expiration=${main.outputs.expiration} expires-in=${main.outputs['expires-in']} credential-id=${main.outputs['credential-id']}`
+  )
+  console.log(
+    `  kubeconfig mode: ${(fs.statSync(file).mode & 0o777).toString(8)}, directory mode: ${(fs.statSync(path.dirname(file)).mode & 0o777).toString(8)}`
+  )
 
   const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'est-demo-'))
   const copy = path.join(copyDir, 'kubeconfig')

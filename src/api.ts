@@ -61,11 +61,11 @@ export function connect(kc: KubeConfig): ClusterApi {
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
 
-    async createSecret(namespace, body) {
+    async createSecret(namespace, body): Promise<V1Secret> {
       return core.createNamespacedSecret({ namespace, body })
     },
 
-    async deleteSecret(namespace, name, uid) {
+    async deleteSecret(namespace, name, uid): Promise<'deleted' | 'absent'> {
       try {
         await core.deleteNamespacedSecret({
           name,
@@ -80,9 +80,9 @@ export function connect(kc: KubeConfig): ClusterApi {
       }
     },
 
-    async requestToken(namespace, serviceAccount, spec) {
-      const response = await core.createNamespacedServiceAccountTokenWithHttpInfo(
-        {
+    async requestToken(namespace, serviceAccount, spec): Promise<IssuedToken> {
+      const response =
+        await core.createNamespacedServiceAccountTokenWithHttpInfo({
           name: serviceAccount,
           namespace,
           body: {
@@ -90,8 +90,7 @@ export function connect(kc: KubeConfig): ClusterApi {
             kind: 'TokenRequest',
             spec
           }
-        }
-      )
+        })
       const status = response.data.status
       return {
         token: status?.token ?? '',

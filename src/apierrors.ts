@@ -47,7 +47,7 @@ function kubeStatus(error: unknown): KubeStatus {
       return {}
     }
   }
-  if (body && typeof body === 'object') return body as KubeStatus
+  if (body && typeof body === 'object') return body
   return {}
 }
 
@@ -78,7 +78,10 @@ function serverText(status: KubeStatus): string {
  * on. Raw client errors carry response headers and bodies; none of that is
  * passed through except the server's own status message.
  */
-export function describeApiError(error: unknown, call: FailedCall): ActionError {
+export function describeApiError(
+  error: unknown,
+  call: FailedCall
+): ActionError {
   const status = httpStatus(error)
   const ns = `namespace '${call.namespace}'`
   if (status === undefined) {

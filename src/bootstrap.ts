@@ -67,7 +67,8 @@ function parseProblem(error: unknown): string {
   }
   const message = error instanceof Error ? error.message : ''
   // client-node's structural complaints ("clusters[0].name is missing") are safe to repeat.
-  if (/^[\w[\].-]+ is missing$/.test(message)) return `is incomplete: ${message}`
+  if (/^[\w[\].-]+ is missing$/.test(message))
+    return `is incomplete: ${message}`
   return 'could not be read as a kubeconfig'
 }
 
@@ -94,7 +95,9 @@ export function loadBootstrap(
   const kc = new KubeConfig()
   const where = describeSource(ref.source)
   const fixInput =
-    ref.source.kind === 'input' ? `'kubeconfig'` : `'kubeconfig' (or KUBECONFIG)`
+    ref.source.kind === 'input'
+      ? `'kubeconfig'`
+      : `'kubeconfig' (or KUBECONFIG)`
   try {
     switch (ref.source.kind) {
       case 'input':

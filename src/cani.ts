@@ -149,13 +149,29 @@ export function parseCheck(
   const [verb, target, ...rest] = positional
   if (!verb || !target) fail(input, line, 'needs a verb and a resource')
   if (rest.length > 0) fail(input, line, `has extra words '${rest.join(' ')}'`)
-  if (!/^([a-z]+|\*)$/.test(verb)) fail(input, line, `has the verb '${verb}', which is not a Kubernetes verb`)
-  if (allNamespaces && ns !== undefined) fail(input, line, 'has both -n and --all-namespaces')
+  if (!/^([a-z]+|\*)$/.test(verb))
+    fail(input, line, `has the verb '${verb}', which is not a Kubernetes verb`)
+  if (allNamespaces && ns !== undefined)
+    fail(input, line, 'has both -n and --all-namespaces')
   if (target.startsWith('/')) {
-    return { line, verb, resource: '', group: '', subresource: '', name: '', namespace: '', path: target }
+    return {
+      line,
+      verb,
+      resource: '',
+      group: '',
+      subresource: '',
+      name: '',
+      namespace: '',
+      path: target
+    }
   }
   const [type = '', second, ...more] = target.split('/')
-  if (more.length > 0 || type === '') fail(input, line, `has the resource '${target}', which has too many '/' parts`)
+  if (more.length > 0 || type === '')
+    fail(
+      input,
+      line,
+      `has the resource '${target}', which has too many '/' parts`
+    )
   let name = ''
   if (second !== undefined) {
     if (subresource === '' && SUBRESOURCES.has(second)) subresource = second
@@ -176,7 +192,11 @@ export function parseCheck(
 }
 
 /** Parse a multi-line input; blank lines and `#` comments are ignored. */
-export function parseChecks(input: string, raw: string, namespace: string): AccessCheck[] {
+export function parseChecks(
+  input: string,
+  raw: string,
+  namespace: string
+): AccessCheck[] {
   return raw
     .split('\n')
     .map((line) => line.trim())

@@ -12,7 +12,9 @@ export function parseDuration(input: string, raw: string): number {
   const hint = `use a duration such as 900s, 15m or 1h30m, or plain seconds`
   if (/^\d+$/.test(value)) return Number(value)
   if (!/^(\d+(\.\d+)?[hms])+$/.test(value)) {
-    throw new InputError(`Input '${input}' is '${raw}', which is not a duration: ${hint}.`)
+    throw new InputError(
+      `Input '${input}' is '${raw}', which is not a duration: ${hint}.`
+    )
   }
   let seconds = 0
   for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)([hms])/g)) {

@@ -1,20 +1,14 @@
 import * as core from '@actions/core'
 import { parseDuration } from './duration.js'
 import { InputError } from './errors.js'
-import {
-  MAX_SECONDS,
-  MIN_SECONDS,
-  type DurationRequest
-} from './lifetime.js'
+import { MAX_SECONDS, MIN_SECONDS, type DurationRequest } from './lifetime.js'
 import { formatDuration } from './duration.js'
 import { parseChecks, type AccessCheck } from './cani.js'
 
 export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
 
 export type BindTo =
-  | { kind: 'secret' }
-  | { kind: 'none' }
-  | { kind: 'pod'; name: string }
+  { kind: 'secret' } | { kind: 'none' } | { kind: 'pod'; name: string }
 
 /** Every input of the main step, parsed and validated. */
 export interface Inputs {
@@ -182,8 +176,16 @@ export function getInputs(): Inputs {
     cleanup: booleanInput('cleanup', true),
     outputToken: booleanInput('output-token', false),
     verify: booleanInput('verify', true),
-    expectAllowed: parseChecks('expect-allowed', core.getInput('expect-allowed'), namespace),
-    expectDenied: parseChecks('expect-denied', core.getInput('expect-denied'), namespace),
+    expectAllowed: parseChecks(
+      'expect-allowed',
+      core.getInput('expect-allowed'),
+      namespace
+    ),
+    expectDenied: parseChecks(
+      'expect-denied',
+      core.getInput('expect-denied'),
+      namespace
+    ),
     excessPrivilege: parseExcessPrivilege(input('excess-privilege'))
   }
 }

@@ -9,7 +9,9 @@ export const ENTRY_NAME = 'ephemeral-scan-token'
 export const FILE_NAME = 'kubeconfig'
 
 /** The runner's per-job temp directory; we never fall back to a shared one. */
-export function requireRunnerTemp(env: NodeJS.ProcessEnv = process.env): string {
+export function requireRunnerTemp(
+  env: NodeJS.ProcessEnv = process.env
+): string {
   const temp = env.RUNNER_TEMP ?? ''
   if (temp === '' || !path.isAbsolute(temp) || !fs.existsSync(temp)) {
     throw new ActionError(
@@ -51,7 +53,8 @@ export function buildKubeconfig(
   const clusterEntry: Record<string, string> = { server: cluster.server }
   const ca = caData(cluster)
   if (ca) clusterEntry['certificate-authority-data'] = ca
-  if (cluster.tlsServerName) clusterEntry['tls-server-name'] = cluster.tlsServerName
+  if (cluster.tlsServerName)
+    clusterEntry['tls-server-name'] = cluster.tlsServerName
   if (cluster.proxyUrl) clusterEntry['proxy-url'] = cluster.proxyUrl
   return {
     apiVersion: 'v1',

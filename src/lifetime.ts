@@ -10,8 +10,7 @@ export const DEFAULT_JOB_TIMEOUT_MINUTES = 360
 export const BUFFER_SECONDS = 5 * 60
 
 export type DurationRequest =
-  | { kind: 'auto' }
-  | { kind: 'explicit'; seconds: number }
+  { kind: 'auto' } | { kind: 'explicit'; seconds: number }
 
 export interface Lifetime {
   /** What to ask the API server for. */

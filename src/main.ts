@@ -38,7 +38,10 @@ export async function run(): Promise<void> {
     // Everything that can be wrong with the inputs fails here, before any network call.
     const inputs = getInputs()
     const runnerTemp = requireRunnerTemp()
-    const bootstrap: BootstrapRef = { source: chooseSource(inputs.kubeconfig), context: inputs.context }
+    const bootstrap: BootstrapRef = {
+      source: chooseSource(inputs.kubeconfig),
+      context: inputs.context
+    }
     const kc = loadBootstrap(bootstrap, inputs.kubeconfig)
     maskBootstrapCredentials(kc)
     const lifetime = resolveLifetime(inputs.duration, inputs.maxDurationSeconds)
@@ -53,7 +56,9 @@ export async function run(): Promise<void> {
     state.expiration = rfc3339(minted.expiration)
     saveRunState(state)
 
-    const content = serialiseKubeconfig(buildKubeconfig(currentCluster(kc), minted.token, inputs.namespace))
+    const content = serialiseKubeconfig(
+      buildKubeconfig(currentCluster(kc), minted.token, inputs.namespace)
+    )
     await proveToken(content, inputs, lifetime, minted)
 
     state.kubeconfigDir = newKubeconfigDir(runnerTemp)
@@ -74,7 +79,12 @@ export async function run(): Promise<void> {
 }
 
 /** Who the token is and what it may do, checked as the token itself; the summary records it. */
-async function proveToken(content: string, inputs: Inputs, lifetime: Lifetime, minted: MintedToken): Promise<void> {
+async function proveToken(
+  content: string,
+  inputs: Inputs,
+  lifetime: Lifetime,
+  minted: MintedToken
+): Promise<void> {
   const request: ProofRequest = {
     verify: inputs.verify,
     expectAllowed: inputs.expectAllowed,
@@ -83,8 +93,13 @@ async function proveToken(content: string, inputs: Inputs, lifetime: Lifetime, m
     namespace: inputs.namespace,
     username: minted.username
   }
-  const needed = request.verify || request.expectAllowed.length + request.expectDenied.length > 0 || request.excessPrivilege !== 'off'
-  const proof = needed ? await gatherProof(connectAsToken(toKubeConfig(content)), request) : undefined
+  const needed =
+    request.verify ||
+    request.expectAllowed.length + request.expectDenied.length > 0 ||
+    request.excessPrivilege !== 'off'
+  const proof = needed
+    ? await gatherProof(connectAsToken(toKubeConfig(content)), request)
+    : undefined
   await writeMainSummary(
     {
       username: minted.username,
@@ -101,7 +116,12 @@ async function proveToken(content: string, inputs: Inputs, lifetime: Lifetime, m
   if (proof) enforceProof(proof, request)
 }
 
-function report(inputs: Inputs, lifetime: Lifetime, minted: MintedToken, file: string): void {
+function report(
+  inputs: Inputs,
+  lifetime: Lifetime,
+  minted: MintedToken,
+  file: string
+): void {
   const expiration = rfc3339(minted.expiration)
   core.setOutput('kubeconfig', file)
   core.setOutput('expiration', expiration)
@@ -111,13 +131,22 @@ function report(inputs: Inputs, lifetime: Lifetime, minted: MintedToken, file: s
   if (inputs.outputToken) core.setOutput('token', minted.token)
   core.info(`Minted a token for ${minted.username} (${lifetime.reason}).`)
   core.info(`Bound to: ${minted.boundTo}.`)
-  core.info(`Expires at ${expiration} (in ${formatDuration(minted.expiresIn)}).`)
-  core.info(`credential-id (jti, as the audit log records it): ${minted.credentialId}`)
-  core.info(`Kubeconfig: ${file}${inputs.exportKubeconfig ? ' (exported as KUBECONFIG)' : ''}`)
+  core.info(
+    `Expires at ${expiration} (in ${formatDuration(minted.expiresIn)}).`
+  )
+  core.info(
+    `credential-id (jti, as the audit log records it): ${minted.credentialId}`
+  )
+  core.info(
+    `Kubeconfig: ${file}${inputs.exportKubeconfig ? ' (exported as KUBECONFIG)' : ''}`
+  )
 }
 
 /** A failed main leaves nothing behind: no Secret, no file, no changed env. */
-async function rollBack(state: RunState, api: ClusterApi | undefined): Promise<void> {
+async function rollBack(
+  state: RunState,
+  api: ClusterApi | undefined
+): Promise<void> {
   if (Object.keys(state).length === 0) return
   const result = await cleanUp(state, () => {
     if (!api) throw new Error('no API client')

@@ -65,11 +65,21 @@ async function bindTarget(
     })
   }
   saveRunState(state)
-  return { apiVersion: 'v1', kind: 'Secret', name: anchor.name, uid: anchor.uid }
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    name: anchor.name,
+    uid: anchor.uid
+  }
 }
 
-function describeBinding(ref: V1BoundObjectReference | undefined, ns: string): string {
-  return ref ? `${ref.kind ?? ''} ${ns}/${ref.name ?? ''}` : 'nothing (bind-to: none)'
+function describeBinding(
+  ref: V1BoundObjectReference | undefined,
+  ns: string
+): string {
+  return ref
+    ? `${ref.kind ?? ''} ${ns}/${ref.name ?? ''}`
+    : 'nothing (bind-to: none)'
 }
 
 /** Bind, mint, mask at once, and read what the server actually granted. */

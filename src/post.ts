@@ -27,7 +27,8 @@ export async function run(): Promise<void> {
     }
     const bootstrap = state.bootstrap
     const report = await cleanUp(state, () => {
-      if (!bootstrap) throw new Error('the main step saved no bootstrap identity')
+      if (!bootstrap)
+        throw new Error('the main step saved no bootstrap identity')
       // The identity that minted, never the KUBECONFIG main pointed at the token.
       return connect(loadBootstrap(bootstrap, getKubeconfigInput()))
     })

@@ -9,11 +9,13 @@ export interface Finding {
 }
 
 export const RISKS = {
-  wildcard: 'wildcard verbs or resources (covers everything, including what is added later)',
+  wildcard:
+    'wildcard verbs or resources (covers everything, including what is added later)',
   secrets: 'reads Secrets (list and watch return their contents)',
-  workloads: 'creates or changes pods or workloads (can mount any Secret and run as any ServiceAccount in the namespace)',
+  workloads:
+    'creates or changes pods or workloads (can mount any Secret and run as any ServiceAccount in the namespace)',
   escalation: 'escalate, bind or impersonate (can grant itself more)',
-  tokens: "creates ServiceAccount tokens (can become other ServiceAccounts)",
+  tokens: 'creates ServiceAccount tokens (can become other ServiceAccounts)',
   nodeProxy: 'nodes/proxy (kubelet API, bypasses audit and admission)',
   cluster: 'cluster-wide access'
 } as const
@@ -32,7 +34,9 @@ const WORKLOADS: [string, string][] = [
 
 function describeRule(rule: V1ResourceRule): string {
   const groups = (rule.apiGroups ?? []).map((g) => (g === '' ? 'core' : g))
-  const names = rule.resourceNames?.length ? ` named ${rule.resourceNames.join(',')}` : ''
+  const names = rule.resourceNames?.length
+    ? ` named ${rule.resourceNames.join(',')}`
+    : ''
   return `rule: ${rule.verbs.join(',')} on ${(rule.resources ?? []).join(',')}${names} (apiGroups ${groups.join(',')})`
 }
 
@@ -56,7 +60,10 @@ export function classifyRules(rules: V1ResourceRule[]): Finding[] {
     if (covers('secrets', '') && has('get', 'list', 'watch')) {
       findings.push({ risk: RISKS.secrets, evidence })
     }
-    if (WORKLOADS.some(([r, g]) => covers(r, g)) && has('create', 'patch', 'update')) {
+    if (
+      WORKLOADS.some(([r, g]) => covers(r, g)) &&
+      has('create', 'patch', 'update')
+    ) {
       findings.push({ risk: RISKS.workloads, evidence })
     }
     if (['escalate', 'bind', 'impersonate'].some((v) => verbs.includes(v))) {
@@ -103,7 +110,10 @@ const NAMESPACE_PROBES: [string, string][] = [
   ['create serviceaccounts/token', RISKS.tokens]
 ]
 
-async function allowed(api: TokenApi, checks: AccessCheck[]): Promise<AccessCheck[]> {
+async function allowed(
+  api: TokenApi,
+  checks: AccessCheck[]
+): Promise<AccessCheck[]> {
   const answers = await Promise.all(checks.map((check) => api.canI(check)))
   return checks.filter((_, i) => answers[i])
 }
@@ -123,20 +133,31 @@ export async function findExcessPrivilege(
   const findings = classifyRules(review.rules)
   const cluster = await allowed(
     api,
-    CLUSTER_PROBES.map((line) => parseCheck('excess-privilege', line, namespace))
+    CLUSTER_PROBES.map((line) =>
+      parseCheck('excess-privilege', line, namespace)
+    )
   )
   for (const check of cluster) {
-    findings.push({ risk: RISKS.cluster, evidence: `allowed: ${describeCheck(check)}` })
+    findings.push({
+      risk: RISKS.cluster,
+      evidence: `allowed: ${describeCheck(check)}`
+    })
   }
   if (review.incomplete) {
     const probes = NAMESPACE_PROBES.map(([line, risk]) => ({
       check: parseCheck('excess-privilege', line, namespace),
       risk
     }))
-    const yes = await allowed(api, probes.map((p) => p.check))
+    const yes = await allowed(
+      api,
+      probes.map((p) => p.check)
+    )
     for (const probe of probes) {
       if (yes.includes(probe.check)) {
-        findings.push({ risk: probe.risk, evidence: `allowed: ${describeCheck(probe.check)}` })
+        findings.push({
+          risk: probe.risk,
+          evidence: `allowed: ${describeCheck(probe.check)}`
+        })
       }
     }
   }

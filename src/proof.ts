@@ -31,13 +31,22 @@ export interface ProofRequest {
 }
 
 /** Ask the API server, as the new token, who it is and what it may do. */
-export async function gatherProof(api: TokenApi, request: ProofRequest): Promise<Proof> {
+export async function gatherProof(
+  api: TokenApi,
+  request: ProofRequest
+): Promise<Proof> {
   try {
     const proof: Proof = { checks: [] }
     if (request.verify) proof.identity = await api.whoami()
     const wanted = [
-      ...request.expectAllowed.map((check) => ({ expected: 'allowed' as const, check })),
-      ...request.expectDenied.map((check) => ({ expected: 'denied' as const, check }))
+      ...request.expectAllowed.map((check) => ({
+        expected: 'allowed' as const,
+        check
+      })),
+      ...request.expectDenied.map((check) => ({
+        expected: 'denied' as const,
+        check
+      }))
     ]
     const answers = await Promise.all(wanted.map((w) => api.canI(w.check)))
     proof.checks = wanted.map((w, i) => {
@@ -49,7 +58,11 @@ export async function gatherProof(api: TokenApi, request: ProofRequest): Promise
     }
     return proof
   } catch (error) {
-    throw describeApiError(error, { operation: 'review', server: api.server, namespace: request.namespace })
+    throw describeApiError(error, {
+      operation: 'review',
+      server: api.server,
+      namespace: request.namespace
+    })
   }
 }
 
@@ -61,9 +74,15 @@ export function checksTable(checks: CheckResult[]): string {
     `is ${c.allowed ? 'allowed' : 'denied'}`,
     describeCheck(c.check)
   ])
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  const widths = [0, 1, 2].map((i) =>
+    Math.max(...rows.map((r) => (r[i] ?? '').length))
+  )
   return rows
-    .map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  '))
+    .map((r) =>
+      r
+        .map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell))
+        .join('  ')
+    )
     .join('\n')
 }
 
@@ -80,12 +99,17 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
     )
   }
   if (proof.checks.length > 0) {
-    core.info(`Permission checks (as the minted token):\n${checksTable(proof.checks)}`)
+    core.info(
+      `Permission checks (as the minted token):\n${checksTable(proof.checks)}`
+    )
   }
   const failed = proof.checks.filter((c) => !c.ok)
   if (failed.length > 0) {
     const list = failed
-      .map((c) => `'${c.check.line}' is ${c.allowed ? 'allowed' : 'denied'} but expected ${c.expected}`)
+      .map(
+        (c) =>
+          `'${c.check.line}' is ${c.allowed ? 'allowed' : 'denied'} but expected ${c.expected}`
+      )
       .join('; ')
     throw new ActionError(
       `${failed.length} of ${proof.checks.length} permission checks failed (${list}): ` +
@@ -94,7 +118,9 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
   }
   const findings = proof.privilege?.findings ?? []
   if (proof.privilege?.incomplete) {
-    core.info('The rules review was incomplete; risky permissions were confirmed with access reviews.')
+    core.info(
+      'The rules review was incomplete; risky permissions were confirmed with access reviews.'
+    )
   }
   if (findings.length === 0) return
   const lines = findings.map((f) => `${f.risk}: ${f.evidence}`)

@@ -22,7 +22,10 @@ function available(): boolean {
   return (process.env.GITHUB_STEP_SUMMARY ?? '') !== ''
 }
 
-export async function writeMainSummary(facts: MintFacts, proof: Proof | undefined): Promise<void> {
+export async function writeMainSummary(
+  facts: MintFacts,
+  proof: Proof | undefined
+): Promise<void> {
   if (!available()) return
   const summary = core.summary.addHeading('ephemeral-scan-token', 2).addTable([
     [
@@ -30,11 +33,22 @@ export async function writeMainSummary(facts: MintFacts, proof: Proof | undefine
       { data: 'Value', header: true }
     ],
     ['Identity', facts.username],
-    ['Verified with SelfSubjectReview', proof?.identity ? `yes (${proof.identity.username})` : 'no'],
+    [
+      'Verified with SelfSubjectReview',
+      proof?.identity ? `yes (${proof.identity.username})` : 'no'
+    ],
     ['Namespace', facts.namespace],
-    ['Audiences', facts.audiences.length ? facts.audiences.join(', ') : "the API server's default"],
+    [
+      'Audiences',
+      facts.audiences.length
+        ? facts.audiences.join(', ')
+        : "the API server's default"
+    ],
     ['Bound to', facts.boundTo],
-    ['Lifetime', `requested ${formatDuration(facts.requestedSeconds)}, granted ${formatDuration(facts.grantedSeconds)}`],
+    [
+      'Lifetime',
+      `requested ${formatDuration(facts.requestedSeconds)}, granted ${formatDuration(facts.grantedSeconds)}`
+    ],
     ['Expires at', facts.expiration],
     ['Credential id (jti, as in the audit log)', facts.credentialId]
   ])
@@ -58,7 +72,10 @@ export async function writeMainSummary(facts: MintFacts, proof: Proof | undefine
     const findings = proof.privilege.findings
     summary.addHeading('Excess privilege', 3)
     if (findings.length === 0) {
-      summary.addRaw('None found: no Secret reads, workload writes, wildcards, escalation, token minting, nodes/proxy or cluster-wide access.', true)
+      summary.addRaw(
+        'None found: no Secret reads, workload writes, wildcards, escalation, token minting, nodes/proxy or cluster-wide access.',
+        true
+      )
     } else {
       summary.addTable([
         [
@@ -72,11 +89,23 @@ export async function writeMainSummary(facts: MintFacts, proof: Proof | undefine
   await summary.write()
 }
 
-export async function writePostSummary(lines: string[], revoked: boolean, mintedAt: string | undefined): Promise<void> {
+export async function writePostSummary(
+  lines: string[],
+  revoked: boolean,
+  mintedAt: string | undefined
+): Promise<void> {
   if (!available()) return
-  const lived = mintedAt ? formatDuration(Math.max(0, Math.round((Date.now() - Date.parse(mintedAt)) / 1000))) : 'unknown'
+  const lived = mintedAt
+    ? formatDuration(
+        Math.max(0, Math.round((Date.now() - Date.parse(mintedAt)) / 1000))
+      )
+    : 'unknown'
   await core.summary
     .addHeading('ephemeral-scan-token cleanup', 3)
-    .addList([`Token revoked: ${revoked ? 'yes' : 'no'}`, `Token lived: ${lived}`, ...lines])
+    .addList([
+      `Token revoked: ${revoked ? 'yes' : 'no'}`,
+      `Token lived: ${lived}`,
+      ...lines
+    ])
     .write()
 }

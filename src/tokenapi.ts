@@ -34,7 +34,7 @@ export function connectAsToken(kc: KubeConfig): TokenApi {
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
 
-    async whoami() {
+    async whoami(): Promise<Identity> {
       const review = await authn.createSelfSubjectReview({
         body: {
           apiVersion: 'authentication.k8s.io/v1',
@@ -49,7 +49,7 @@ export function connectAsToken(kc: KubeConfig): TokenApi {
       }
     },
 
-    async canI(check) {
+    async canI(check): Promise<boolean> {
       const spec = check.path
         ? { nonResourceAttributes: { path: check.path, verb: check.verb } }
         : {
@@ -72,7 +72,7 @@ export function connectAsToken(kc: KubeConfig): TokenApi {
       return review.status?.allowed === true && review.status.denied !== true
     },
 
-    async rules(namespace) {
+    async rules(namespace): Promise<RulesReview> {
       const review = await authz.createSelfSubjectRulesReview({
         body: {
           apiVersion: 'authorization.k8s.io/v1',

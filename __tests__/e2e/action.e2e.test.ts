@@ -2,7 +2,14 @@
  * End-to-end: the bundled dist/main and dist/post, run the way the runner
  * runs them, against a real kube-apiserver and the real kubectl.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it
+} from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -29,7 +36,9 @@ function newRunner(jobEnv: Record<string, string> = {}): FakeRunner {
   return runner
 }
 
-function baseInputs(extra: Record<string, string> = {}): Record<string, string> {
+function baseInputs(
+  extra: Record<string, string> = {}
+): Record<string, string> {
   return {
     'service-account': setup.scanner,
     namespace: setup.namespace,
@@ -92,7 +101,13 @@ describe('main step on a real cluster', () => {
     expect(secrets.code).not.toBe(0)
     expect(secrets.stderr).toMatch(/forbidden/i)
 
-    const canExec = await kubectl(file, ['auth', 'can-i', 'create', 'pods/app-pod-1', '--subresource=exec'])
+    const canExec = await kubectl(file, [
+      'auth',
+      'can-i',
+      'create',
+      'pods/app-pod-1',
+      '--subresource=exec'
+    ])
     expect(canExec.stdout.trim()).toBe('yes')
   })
 
@@ -103,7 +118,9 @@ describe('main step on a real cluster', () => {
     expect(main.code).toBe(0)
     expect(main.outputs['expires-in']).toBe('1500')
     const expiration = Date.parse(main.outputs.expiration ?? '')
-    expect(expiration).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 1500_000 - 2000)
+    expect(expiration).toBeGreaterThanOrEqual(
+      Math.floor(before / 1000) * 1000 + 1500_000 - 2000
+    )
     expect(expiration).toBeLessThanOrEqual(Date.now() + 1500_000 + 2000)
     expect(main.stdout).not.toContain('::warning::')
   })
@@ -115,13 +132,20 @@ describe('main step on a real cluster', () => {
     kc.loadFromFile(main.outputs.kubeconfig ?? '')
     const review = await kc
       .makeApiClient(AuthenticationV1Api)
-      .createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } })
+      .createSelfSubjectReview({
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'SelfSubjectReview'
+        }
+      })
     const user = review.status?.userInfo
-    expect(user?.username).toBe(`system:serviceaccount:${setup.namespace}:scanner`)
+    expect(user?.username).toBe(
+      `system:serviceaccount:${setup.namespace}:scanner`
+    )
     expect(main.outputs['credential-id']).toMatch(/^[0-9a-f-]{36}$/)
-    expect(user?.extra?.['authentication.kubernetes.io/credential-id']).toEqual([
-      `JTI=${main.outputs['credential-id'] ?? ''}`
-    ])
+    expect(user?.extra?.['authentication.kubernetes.io/credential-id']).toEqual(
+      [`JTI=${main.outputs['credential-id'] ?? ''}`]
+    )
   })
 })
 
@@ -181,19 +205,22 @@ describe('the token never leaks', () => {
   it.each([
     ['a normal run', {}],
     ['a debug run', { RUNNER_DEBUG: '1', ACTIONS_STEP_DEBUG: 'true' }]
-  ])('in %s, main and post print the token only in the add-mask command', async (_name, debugEnv) => {
-    const runner = newRunner()
-    const main = await runner.main(baseInputs(), debugEnv)
-    expect(main.code).toBe(0)
-    const token = tokenIn(main.outputs.kubeconfig ?? '')
-    expect(token.length).toBeGreaterThan(100)
-    const post = await runner.post(baseInputs(), debugEnv)
-    expect(post.code).toBe(0)
-    const printed = `${main.everything}\n${post.everything}`
-    expect(printed).toContain(`::add-mask::${token}`)
-    expect(leaksOf(token, printed)).toEqual([])
-    expect(leaksOf(setup.minterToken, printed)).toEqual([])
-  })
+  ])(
+    'in %s, main and post print the token only in the add-mask command',
+    async (_name, debugEnv) => {
+      const runner = newRunner()
+      const main = await runner.main(baseInputs(), debugEnv)
+      expect(main.code).toBe(0)
+      const token = tokenIn(main.outputs.kubeconfig ?? '')
+      expect(token.length).toBeGreaterThan(100)
+      const post = await runner.post(baseInputs(), debugEnv)
+      expect(post.code).toBe(0)
+      const printed = `${main.everything}\n${post.everything}`
+      expect(printed).toContain(`::add-mask::${token}`)
+      expect(leaksOf(token, printed)).toEqual([])
+      expect(leaksOf(setup.minterToken, printed)).toEqual([])
+    }
+  )
 
   it('exposes the token as an output only when output-token is true', async () => {
     const runner = newRunner()

@@ -2,7 +2,14 @@
  * End-to-end failure paths: each ends with one clear sentence, exit code 1,
  * no kubeconfig left in RUNNER_TEMP and no per-run Secret left in the cluster.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it
+} from '@jest/globals'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as yaml from 'js-yaml'
@@ -34,7 +41,10 @@ afterAll(async () => {
   await deleteNamespace(admin, noMint.namespace)
 })
 
-async function runMain(s: ScanSetup, inputs: Record<string, string>): Promise<{ main: StepResult; runner: FakeRunner }> {
+async function runMain(
+  s: ScanSetup,
+  inputs: Record<string, string>
+): Promise<{ main: StepResult; runner: FakeRunner }> {
   const runner = new FakeRunner()
   runners.push(runner)
   const main = await runner.main({
@@ -55,7 +65,9 @@ async function expectCleanFailure(
   pattern: RegExp
 ): Promise<string> {
   expect(main.code).toBe(1)
-  const errors = main.stdout.split('\n').filter((line) => line.startsWith('::error::'))
+  const errors = main.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::error::'))
   expect(errors).toHaveLength(1)
   const message = (errors[0] ?? '').slice('::error::'.length)
   expect(message).toMatch(pattern)
@@ -82,8 +94,13 @@ function freePort(): Promise<number> {
   })
 }
 
-function withCluster(kubeconfig: string, change: (cluster: Record<string, string>) => void): string {
-  const doc = yaml.load(kubeconfig) as { clusters: { cluster: Record<string, string> }[] }
+function withCluster(
+  kubeconfig: string,
+  change: (cluster: Record<string, string>) => void
+): string {
+  const doc = yaml.load(kubeconfig) as {
+    clusters: { cluster: Record<string, string> }[]
+  }
   const first = doc.clusters[0]
   if (first) change(first.cluster)
   return yaml.dump(doc)
@@ -91,28 +108,51 @@ function withCluster(kubeconfig: string, change: (cluster: Record<string, string
 
 describe('failures against the real API server', () => {
   it('names the missing ServiceAccount and removes the per-run Secret it had created', async () => {
-    const { main, runner } = await runMain(setup, { 'service-account': 'no-such-sa' })
-    const message = await expectCleanFailure(setup, main, runner, /ServiceAccount 'no-such-sa' was not found/)
+    const { main, runner } = await runMain(setup, {
+      'service-account': 'no-such-sa'
+    })
+    const message = await expectCleanFailure(
+      setup,
+      main,
+      runner,
+      /ServiceAccount 'no-such-sa' was not found/
+    )
     expect(message).toContain(setup.namespace)
     // The Secret existed for a moment: the rollback line says it was deleted.
-    expect(main.stdout).toContain('Rolled back: Revoked the token: deleted the per-run Secret')
+    expect(main.stdout).toContain(
+      'Rolled back: Revoked the token: deleted the per-run Secret'
+    )
   })
 
   it('names the verb and resource a bootstrap identity without mint permission lacks', async () => {
     const { main, runner } = await runMain(noMint, {})
-    const message = await expectCleanFailure(noMint, main, runner, /'create' on 'serviceaccounts\/token'/)
-    expect(message).toContain(`system:serviceaccount:${noMint.namespace}:minter`)
+    const message = await expectCleanFailure(
+      noMint,
+      main,
+      runner,
+      /'create' on 'serviceaccounts\/token'/
+    )
+    expect(message).toContain(
+      `system:serviceaccount:${noMint.namespace}:minter`
+    )
     expect(message).toContain(noMint.namespace)
   })
 
   it('explains a CA that does not match the server', async () => {
     // A valid CA certificate that did not sign the API server's certificate.
-    const wrongCa = fs.readFileSync(new URL('./support/wrong-ca.pem', import.meta.url)).toString('base64')
+    const wrongCa = fs
+      .readFileSync(new URL('./support/wrong-ca.pem', import.meta.url))
+      .toString('base64')
     const kubeconfig = withCluster(setup.bootstrapKubeconfig, (c) => {
       c['certificate-authority-data'] = wrongCa
     })
     const { main, runner } = await runMain(setup, { kubeconfig })
-    await expectCleanFailure(setup, main, runner, /TLS certificate that could not be verified/)
+    await expectCleanFailure(
+      setup,
+      main,
+      runner,
+      /TLS certificate that could not be verified/
+    )
   })
 
   it('explains a server that is down, naming its URL', async () => {
@@ -121,7 +161,12 @@ describe('failures against the real API server', () => {
       c.server = `https://127.0.0.1:${port}`
     })
     const { main, runner } = await runMain(setup, { kubeconfig })
-    const message = await expectCleanFailure(setup, main, runner, /Could not reach the API server/)
+    const message = await expectCleanFailure(
+      setup,
+      main,
+      runner,
+      /Could not reach the API server/
+    )
     expect(message).toContain(`https://127.0.0.1:${port}`)
   })
 

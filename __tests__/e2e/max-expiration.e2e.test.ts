@@ -7,7 +7,12 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { adminKubeConfig, createScanSetup, REPO, type ScanSetup } from './support/cluster.js'
+import {
+  adminKubeConfig,
+  createScanSetup,
+  REPO,
+  type ScanSetup
+} from './support/cluster.js'
 import { FakeRunner } from './support/runner.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'est-maxexp-'))
@@ -20,11 +25,15 @@ let setup: ScanSetup
 let runner: FakeRunner
 
 beforeAll(async () => {
-  const up = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'cluster.mjs'), 'up'], {
-    env: clusterEnv,
-    cwd: REPO,
-    stdio: 'inherit'
-  })
+  const up = spawnSync(
+    process.execPath,
+    [path.join(REPO, 'scripts', 'cluster.mjs'), 'up'],
+    {
+      env: clusterEnv,
+      cwd: REPO,
+      stdio: 'inherit'
+    }
+  )
   if (up.status !== 0) throw new Error('could not start the second API server')
   setup = await createScanSetup(adminKubeConfig(dir))
   runner = new FakeRunner()
@@ -32,11 +41,15 @@ beforeAll(async () => {
 
 afterAll(() => {
   runner.cleanup()
-  spawnSync(process.execPath, [path.join(REPO, 'scripts', 'cluster.mjs'), 'down'], {
-    env: clusterEnv,
-    cwd: REPO,
-    stdio: 'inherit'
-  })
+  spawnSync(
+    process.execPath,
+    [path.join(REPO, 'scripts', 'cluster.mjs'), 'down'],
+    {
+      env: clusterEnv,
+      cwd: REPO,
+      stdio: 'inherit'
+    }
+  )
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
@@ -53,8 +66,12 @@ describe('a cluster with --service-account-max-token-expiration=1h', () => {
     expect(main.outputs['expires-in']).toBe('3600')
     const expiration = Date.parse(main.outputs.expiration ?? '')
     expect(Math.abs(expiration - (Date.now() + 3600_000))).toBeLessThan(10_000)
-    const warnings = main.stdout.split('\n').filter((line) => line.startsWith('::warning::'))
-    expect(warnings.join('\n')).toContain('granted 1h instead of the requested 2h')
+    const warnings = main.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('::warning::'))
+    expect(warnings.join('\n')).toContain(
+      'granted 1h instead of the requested 2h'
+    )
     expect(warnings.join('\n')).toContain('shortened to 3600 seconds')
     const post = await runner.post({ kubeconfig: setup.bootstrapKubeconfig })
     expect(post.code).toBe(0)

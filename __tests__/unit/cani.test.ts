@@ -4,18 +4,53 @@ import { InputError } from '../../src/errors.js'
 
 describe('cani.ts', () => {
   it.each([
-    ['create pods/exec -n scan-target', { verb: 'create', resource: 'pods', subresource: 'exec', name: '', namespace: 'scan-target', group: '' }],
-    ['get secrets', { verb: 'get', resource: 'secrets', subresource: '', name: '', namespace: 'scan', group: '' }],
-    ['list pods -n kube-system', { verb: 'list', resource: 'pods', namespace: 'kube-system' }],
-    ['get pods/app-pod-1', { resource: 'pods', name: 'app-pod-1', subresource: '' }],
-    ['create pods/app-pod-1 --subresource=exec', { resource: 'pods', name: 'app-pod-1', subresource: 'exec' }],
+    [
+      'create pods/exec -n scan-target',
+      {
+        verb: 'create',
+        resource: 'pods',
+        subresource: 'exec',
+        name: '',
+        namespace: 'scan-target',
+        group: ''
+      }
+    ],
+    [
+      'get secrets',
+      {
+        verb: 'get',
+        resource: 'secrets',
+        subresource: '',
+        name: '',
+        namespace: 'scan',
+        group: ''
+      }
+    ],
+    [
+      'list pods -n kube-system',
+      { verb: 'list', resource: 'pods', namespace: 'kube-system' }
+    ],
+    [
+      'get pods/app-pod-1',
+      { resource: 'pods', name: 'app-pod-1', subresource: '' }
+    ],
+    [
+      'create pods/app-pod-1 --subresource=exec',
+      { resource: 'pods', name: 'app-pod-1', subresource: 'exec' }
+    ],
     ['list secrets --all-namespaces', { resource: 'secrets', namespace: '' }],
     ['list secrets -A', { resource: 'secrets', namespace: '' }],
     ['list nodes', { resource: 'nodes', namespace: '' }],
     ['create deployments', { resource: 'deployments', group: 'apps' }],
     ['create deploy', { resource: 'deployments', group: 'apps' }],
-    ['create widgets.example.com', { resource: 'widgets', group: 'example.com' }],
-    ['get nodes/proxy', { resource: 'nodes', subresource: 'proxy', namespace: '' }],
+    [
+      'create widgets.example.com',
+      { resource: 'widgets', group: 'example.com' }
+    ],
+    [
+      'get nodes/proxy',
+      { resource: 'nodes', subresource: 'proxy', namespace: '' }
+    ],
     ['* *', { verb: '*', resource: '*' }],
     ['get /healthz', { verb: 'get', path: '/healthz', resource: '' }],
     ['list pods --namespace=other', { namespace: 'other' }]
@@ -31,32 +66,49 @@ describe('cani.ts', () => {
     ['GET pods', 'not a Kubernetes verb'],
     ['get pods -n a -A', 'both -n and --all-namespaces'],
     ['get a/b/c', "too many '/' parts"]
-  ])('rejects %p with a sentence naming the input and the line', (line, problem) => {
-    let caught: unknown
-    try {
-      parseCheck('expect-denied', line, 'scan')
-    } catch (error) {
-      caught = error
+  ])(
+    'rejects %p with a sentence naming the input and the line',
+    (line, problem) => {
+      let caught: unknown
+      try {
+        parseCheck('expect-denied', line, 'scan')
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(InputError)
+      const message = (caught as Error).message
+      expect(message).toContain(`Input 'expect-denied' has the line '${line}'`)
+      expect(message).toContain(problem)
+      expect(message).not.toContain('\n')
     }
-    expect(caught).toBeInstanceOf(InputError)
-    const message = (caught as Error).message
-    expect(message).toContain(`Input 'expect-denied' has the line '${line}'`)
-    expect(message).toContain(problem)
-    expect(message).not.toContain('\n')
-  })
+  )
 
   it('parses one check per line and skips blanks and comments', () => {
-    const checks = parseChecks('expect-allowed', 'get pods\n\n  # a comment\nlist pods -n x\n', 'scan')
+    const checks = parseChecks(
+      'expect-allowed',
+      'get pods\n\n  # a comment\nlist pods -n x\n',
+      'scan'
+    )
     expect(checks.map((c) => c.line)).toEqual(['get pods', 'list pods -n x'])
   })
 
   it('describes each check as it was interpreted', () => {
-    expect(describeCheck(parseCheck('i', 'create pods/exec -n t', 'scan'))).toBe('create pods/exec in namespace t')
-    expect(describeCheck(parseCheck('i', 'create pods/p1 --subresource=exec', 'scan'))).toBe(
-      'create pods/exec named p1 in namespace scan'
+    expect(
+      describeCheck(parseCheck('i', 'create pods/exec -n t', 'scan'))
+    ).toBe('create pods/exec in namespace t')
+    expect(
+      describeCheck(
+        parseCheck('i', 'create pods/p1 --subresource=exec', 'scan')
+      )
+    ).toBe('create pods/exec named p1 in namespace scan')
+    expect(describeCheck(parseCheck('i', 'list secrets -A', 'scan'))).toBe(
+      'list secrets in all namespaces'
     )
-    expect(describeCheck(parseCheck('i', 'list secrets -A', 'scan'))).toBe('list secrets in all namespaces')
-    expect(describeCheck(parseCheck('i', 'list nodes', 'scan'))).toBe('list nodes (cluster-scoped)')
-    expect(describeCheck(parseCheck('i', 'create deploy', 'scan'))).toBe('create deployments.apps in namespace scan')
+    expect(describeCheck(parseCheck('i', 'list nodes', 'scan'))).toBe(
+      'list nodes (cluster-scoped)'
+    )
+    expect(describeCheck(parseCheck('i', 'create deploy', 'scan'))).toBe(
+      'create deployments.apps in namespace scan'
+    )
   })
 })

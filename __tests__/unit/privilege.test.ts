@@ -1,10 +1,19 @@
 import { describe, expect, it, jest } from '@jest/globals'
 import type { V1ResourceRule } from '@kubernetes/client-node'
 import type { AccessCheck } from '../../src/cani.js'
-import { classifyRules, findExcessPrivilege, RISKS } from '../../src/privilege.js'
+import {
+  classifyRules,
+  findExcessPrivilege,
+  RISKS
+} from '../../src/privilege.js'
 import type { TokenApi } from '../../src/tokenapi.js'
 
-const rule = (verbs: string[], resources: string[], apiGroups = [''], resourceNames?: string[]): V1ResourceRule => ({
+const rule = (
+  verbs: string[],
+  resources: string[],
+  apiGroups = [''],
+  resourceNames?: string[]
+): V1ResourceRule => ({
   verbs,
   resources,
   apiGroups,
@@ -13,10 +22,17 @@ const rule = (verbs: string[], resources: string[], apiGroups = [''], resourceNa
 
 // What every authenticated identity gets from the bootstrap roles.
 const BASELINE = [
-  rule(['create'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], ['authorization.k8s.io']),
+  rule(
+    ['create'],
+    ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+    ['authorization.k8s.io']
+  ),
   rule(['create'], ['selfsubjectreviews'], ['authentication.k8s.io'])
 ]
-const SCANNER = [rule(['get', 'list'], ['pods']), rule(['create'], ['pods/exec'], [''], ['app-pod-1'])]
+const SCANNER = [
+  rule(['get', 'list'], ['pods']),
+  rule(['create'], ['pods/exec'], [''], ['app-pod-1'])
+]
 
 describe('privilege.ts rule classifier', () => {
   it('flags nothing for a least-privilege scanner plus the default roles', () => {
@@ -27,15 +43,43 @@ describe('privilege.ts rule classifier', () => {
     ['reading secrets', rule(['get'], ['secrets']), RISKS.secrets],
     ['watching secrets', rule(['watch'], ['secrets']), RISKS.secrets],
     ['creating pods', rule(['create'], ['pods']), RISKS.workloads],
-    ['patching deployments', rule(['patch'], ['deployments'], ['apps']), RISKS.workloads],
-    ['creating cronjobs', rule(['create'], ['cronjobs'], ['batch']), RISKS.workloads],
-    ['adding ephemeral containers', rule(['patch'], ['pods/ephemeralcontainers']), RISKS.workloads],
+    [
+      'patching deployments',
+      rule(['patch'], ['deployments'], ['apps']),
+      RISKS.workloads
+    ],
+    [
+      'creating cronjobs',
+      rule(['create'], ['cronjobs'], ['batch']),
+      RISKS.workloads
+    ],
+    [
+      'adding ephemeral containers',
+      rule(['patch'], ['pods/ephemeralcontainers']),
+      RISKS.workloads
+    ],
     ['a wildcard verb', rule(['*'], ['configmaps']), RISKS.wildcard],
     ['a wildcard resource', rule(['get'], ['*']), RISKS.wildcard],
-    ['escalate', rule(['escalate'], ['roles'], ['rbac.authorization.k8s.io']), RISKS.escalation],
-    ['bind', rule(['bind'], ['roles'], ['rbac.authorization.k8s.io']), RISKS.escalation],
-    ['impersonate', rule(['impersonate'], ['serviceaccounts']), RISKS.escalation],
-    ['minting tokens', rule(['create'], ['serviceaccounts/token']), RISKS.tokens],
+    [
+      'escalate',
+      rule(['escalate'], ['roles'], ['rbac.authorization.k8s.io']),
+      RISKS.escalation
+    ],
+    [
+      'bind',
+      rule(['bind'], ['roles'], ['rbac.authorization.k8s.io']),
+      RISKS.escalation
+    ],
+    [
+      'impersonate',
+      rule(['impersonate'], ['serviceaccounts']),
+      RISKS.escalation
+    ],
+    [
+      'minting tokens',
+      rule(['create'], ['serviceaccounts/token']),
+      RISKS.tokens
+    ],
     ['nodes/proxy, even get', rule(['get'], ['nodes/proxy']), RISKS.nodeProxy]
   ])('flags %s', (_name, r, risk) => {
     const findings = classifyRules([...BASELINE, r])
@@ -44,37 +88,71 @@ describe('privilege.ts rule classifier', () => {
   })
 
   it('does not flag secrets in another API group, nor deployments in core', () => {
-    expect(classifyRules([rule(['get'], ['secrets'], ['example.com']), rule(['create'], ['deployments'], [''])])).toEqual([])
+    expect(
+      classifyRules([
+        rule(['get'], ['secrets'], ['example.com']),
+        rule(['create'], ['deployments'], [''])
+      ])
+    ).toEqual([])
   })
 })
 
 describe('privilege.ts findExcessPrivilege', () => {
-  function fakeApi(rules: V1ResourceRule[], incomplete: boolean, allowed: (c: AccessCheck) => boolean): TokenApi {
+  function fakeApi(
+    rules: V1ResourceRule[],
+    incomplete: boolean,
+    allowed: (c: AccessCheck) => boolean
+  ): TokenApi {
     return {
       server: 'https://127.0.0.1:6443',
       whoami: jest.fn<TokenApi['whoami']>(),
-      rules: jest.fn<TokenApi['rules']>().mockResolvedValue({ rules, incomplete }),
-      canI: jest.fn<TokenApi['canI']>().mockImplementation(async (c) => allowed(c))
+      rules: jest
+        .fn<TokenApi['rules']>()
+        .mockResolvedValue({ rules, incomplete }),
+      canI: jest
+        .fn<TokenApi['canI']>()
+        .mockImplementation(async (c) => allowed(c))
     }
   }
 
   it('reports cluster-wide access the namespaced rules review cannot show', async () => {
-    const api = fakeApi(SCANNER, false, (c) => c.resource === 'secrets' && c.namespace === '' && c.verb === 'list')
+    const api = fakeApi(
+      SCANNER,
+      false,
+      (c) => c.resource === 'secrets' && c.namespace === '' && c.verb === 'list'
+    )
     const report = await findExcessPrivilege(api, 'scan')
-    expect(report.findings).toEqual([{ risk: RISKS.cluster, evidence: 'allowed: list secrets in all namespaces' }])
+    expect(report.findings).toEqual([
+      {
+        risk: RISKS.cluster,
+        evidence: 'allowed: list secrets in all namespaces'
+      }
+    ])
   })
 
   it('confirms risks with access reviews when the rules review is incomplete', async () => {
-    const api = fakeApi([], true, (c) => c.namespace === 'scan' && c.resource === 'secrets' && c.verb === 'get')
+    const api = fakeApi(
+      [],
+      true,
+      (c) =>
+        c.namespace === 'scan' && c.resource === 'secrets' && c.verb === 'get'
+    )
     const report = await findExcessPrivilege(api, 'scan')
     expect(report.incomplete).toBe(true)
-    expect(report.findings).toEqual([{ risk: RISKS.secrets, evidence: 'allowed: get secrets in namespace scan' }])
+    expect(report.findings).toEqual([
+      {
+        risk: RISKS.secrets,
+        evidence: 'allowed: get secrets in namespace scan'
+      }
+    ])
   })
 
   it('asks no namespaced probes when the rules review is complete', async () => {
     const api = fakeApi(SCANNER, false, () => false)
     await findExcessPrivilege(api, 'scan')
-    const asked = (api.canI as jest.Mock<TokenApi['canI']>).mock.calls.map(([c]) => c)
+    const asked = (api.canI as jest.Mock<TokenApi['canI']>).mock.calls.map(
+      ([c]) => c
+    )
     expect(asked.every((c) => c.namespace === '')).toBe(true)
   })
 })

@@ -28,13 +28,28 @@ export interface CommandResult {
 }
 
 /** Run the real kubectl against exactly one kubeconfig file. */
-export function kubectl(kubeconfig: string, args: string[]): Promise<CommandResult> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: path.dirname(kubeconfig) }
+export function kubectl(
+  kubeconfig: string,
+  args: string[]
+): Promise<CommandResult> {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: path.dirname(kubeconfig)
+  }
   return new Promise((resolve) => {
-    execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-      resolve({ code, stdout, stderr })
-    })
+    execFile(
+      KUBECTL,
+      ['--kubeconfig', kubeconfig, ...args],
+      { env },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof error.code === 'number'
+            ? error.code
+            : 1
+          : 0
+        resolve({ code, stdout, stderr })
+      }
+    )
   })
 }
 
@@ -57,7 +72,13 @@ function sleep(ms: number): Promise<void> {
 async function waitAllowed(
   admin: KubeConfig,
   user: string,
-  attributes: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }
+  attributes: {
+    namespace: string
+    verb: string
+    resource: string
+    subresource?: string
+    name?: string
+  }
 ): Promise<void> {
   const authz = admin.makeApiClient(AuthorizationV1Api)
   for (let i = 0; i < 50; i++) {
@@ -67,19 +88,35 @@ async function waitAllowed(
     if (review.status?.allowed) return
     await sleep(200)
   }
-  throw new Error(`RBAC never granted ${attributes.verb} ${attributes.resource} to ${user}`)
+  throw new Error(
+    `RBAC never granted ${attributes.verb} ${attributes.resource} to ${user}`
+  )
 }
 
 /** Build a kubeconfig (as data, then YAML) for a token on this cluster. */
-export function kubeconfigFor(admin: KubeConfig, token: string, namespace: string): string {
+export function kubeconfigFor(
+  admin: KubeConfig,
+  token: string,
+  namespace: string
+): string {
   const cluster = admin.getCurrentCluster()
   if (!cluster) throw new Error('admin kubeconfig has no cluster')
   return yaml.dump({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority-data': cluster.caData } }],
+    clusters: [
+      {
+        name: 'e2e',
+        cluster: {
+          server: cluster.server,
+          'certificate-authority-data': cluster.caData
+        }
+      }
+    ],
     users: [{ name: 'minter', user: { token } }],
-    contexts: [{ name: 'minter', context: { cluster: 'e2e', user: 'minter', namespace } }],
+    contexts: [
+      { name: 'minter', context: { cluster: 'e2e', user: 'minter', namespace } }
+    ],
     'current-context': 'minter'
   })
 }
@@ -99,13 +136,19 @@ export async function createScanSetup(
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api)
   await core.createNamespace({ body: { metadata: { name: namespace } } })
   for (const name of ['scanner', 'minter']) {
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } })
+    await core.createNamespacedServiceAccount({
+      namespace,
+      body: { metadata: { name } }
+    })
   }
   await core.createNamespacedPod({
     namespace,
     body: {
       metadata: { name: 'app-pod-1', labels: { app: 'target' } },
-      spec: { serviceAccountName: 'scanner', containers: [{ name: 'app', image: 'registry.invalid/app:1' }] }
+      spec: {
+        serviceAccountName: 'scanner',
+        containers: [{ name: 'app', image: 'registry.invalid/app:1' }]
+      }
     }
   })
   await rbac.createNamespacedRole({
@@ -114,11 +157,18 @@ export async function createScanSetup(
       metadata: { name: 'scanner' },
       rules: [
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
-        { apiGroups: [''], resources: ['pods/exec'], verbs: ['create'], resourceNames: ['app-pod-1'] }
+        {
+          apiGroups: [''],
+          resources: ['pods/exec'],
+          verbs: ['create'],
+          resourceNames: ['app-pod-1']
+        }
       ]
     }
   })
-  const minterRules = [{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete'] }]
+  const minterRules = [
+    { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete'] }
+  ]
   if (options.minterCanMint !== false) {
     minterRules.push({
       apiGroups: [''],
@@ -127,7 +177,10 @@ export async function createScanSetup(
       resourceNames: ['scanner']
     } as (typeof minterRules)[number])
   }
-  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'minter' }, rules: minterRules } })
+  await rbac.createNamespacedRole({
+    namespace,
+    body: { metadata: { name: 'minter' }, rules: minterRules }
+  })
   for (const name of ['scanner', 'minter']) {
     await rbac.createNamespacedRoleBinding({
       namespace,
@@ -139,7 +192,11 @@ export async function createScanSetup(
     })
   }
   const minterUser = `system:serviceaccount:${namespace}:minter`
-  await waitAllowed(admin, minterUser, { namespace, verb: 'create', resource: 'secrets' })
+  await waitAllowed(admin, minterUser, {
+    namespace,
+    verb: 'create',
+    resource: 'secrets'
+  })
   if (options.minterCanMint !== false) {
     await waitAllowed(admin, minterUser, {
       namespace,
@@ -149,7 +206,11 @@ export async function createScanSetup(
       name: 'scanner'
     })
   }
-  await waitAllowed(admin, `system:serviceaccount:${namespace}:scanner`, { namespace, verb: 'list', resource: 'pods' })
+  await waitAllowed(admin, `system:serviceaccount:${namespace}:scanner`, {
+    namespace,
+    verb: 'list',
+    resource: 'pods'
+  })
   const minted = await core.createNamespacedServiceAccountToken({
     name: 'minter',
     namespace,
@@ -165,12 +226,21 @@ export async function createScanSetup(
   }
 }
 
-export async function deleteNamespace(admin: KubeConfig, namespace: string): Promise<void> {
-  await admin.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined)
+export async function deleteNamespace(
+  admin: KubeConfig,
+  namespace: string
+): Promise<void> {
+  await admin
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name: namespace })
+    .catch(() => undefined)
 }
 
 /** Per-run Secrets the action left in a namespace. */
-export async function anchorsIn(admin: KubeConfig, namespace: string): Promise<string[]> {
+export async function anchorsIn(
+  admin: KubeConfig,
+  namespace: string
+): Promise<string[]> {
   const list = await admin.makeApiClient(CoreV1Api).listNamespacedSecret({
     namespace,
     labelSelector: 'app.kubernetes.io/managed-by=ephemeral-scan-token'
@@ -187,7 +257,10 @@ export function tokenIn(kubeconfigPath: string): string {
 }
 
 /** Poll `check` until it returns true, up to `seconds`. */
-export async function eventually(seconds: number, check: () => Promise<boolean>): Promise<boolean> {
+export async function eventually(
+  seconds: number,
+  check: () => Promise<boolean>
+): Promise<boolean> {
   const deadline = Date.now() + seconds * 1000
   while (Date.now() < deadline) {
     if (await check()) return true

@@ -61,13 +61,19 @@ export class FakeRunner {
     this.jobEnv = { ...jobEnv }
   }
 
-  async main(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<StepResult> {
+  async main(
+    inputs: Record<string, string>,
+    extraEnv: Record<string, string> = {}
+  ): Promise<StepResult> {
     const result = await this.run('main', inputs, extraEnv, {})
     this.savedState = result.state
     return result
   }
 
-  async post(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<StepResult> {
+  async post(
+    inputs: Record<string, string>,
+    extraEnv: Record<string, string> = {}
+  ): Promise<StepResult> {
     const stateEnv: Record<string, string> = {}
     for (const [key, value] of Object.entries(this.savedState)) {
       stateEnv[`STATE_${key}`] = value
@@ -115,11 +121,15 @@ export class FakeRunner {
       ...stateEnv,
       ...extraEnv
     }
-    const child = spawn(process.execPath, [path.join(REPO, 'dist', entry, 'index.js')], {
-      env,
-      cwd: this.root,
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO, 'dist', entry, 'index.js')],
+      {
+        env,
+        cwd: this.root,
+        stdio: ['ignore', 'pipe', 'pipe']
+      }
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -130,7 +140,10 @@ export class FakeRunner {
       })
     )
     const raw = Object.fromEntries(
-      Object.entries(files).map(([key, file]) => [key, fs.readFileSync(file, 'utf8')])
+      Object.entries(files).map(([key, file]) => [
+        key,
+        fs.readFileSync(file, 'utf8')
+      ])
     )
     const envWrites = parseFileCommands(raw.GITHUB_ENV ?? '')
     Object.assign(this.jobEnv, envWrites)
