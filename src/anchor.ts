@@ -22,12 +22,21 @@ export function labelValue(raw: string): string {
   return cleaned
 }
 
+/** Part of a Secret name (a DNS-1123 subdomain): lowercase letters, digits and '-'. */
+function namePart(raw: string): string {
+  return raw
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '')
+}
+
 /** A fresh, unguessable name that still says which run made it. */
 export function anchorName(): string {
   const run = process.env.GITHUB_RUN_ID ?? 'local'
   const attempt = process.env.GITHUB_RUN_ATTEMPT ?? '1'
   const suffix = randomBytes(5).toString('hex')
-  return `${PREFIX}-${labelValue(run)}-${labelValue(attempt)}-${suffix}`.toLowerCase()
+  return `${PREFIX}-${namePart(run)}-${namePart(attempt)}-${suffix}`
 }
 
 /**

@@ -129,13 +129,16 @@ export function kubeconfigFor(
  */
 export async function createScanSetup(
   admin: KubeConfig,
-  options: { minterCanMint?: boolean } = {}
+  options: { minterCanMint?: boolean; greedy?: boolean } = {}
 ): Promise<ScanSetup> {
   const namespace = `e2e-${randomBytes(4).toString('hex')}`
   const core = admin.makeApiClient(CoreV1Api)
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api)
   await core.createNamespace({ body: { metadata: { name: namespace } } })
-  for (const name of ['scanner', 'minter']) {
+  const accounts = options.greedy
+    ? ['scanner', 'minter', 'greedy']
+    : ['scanner', 'minter']
+  for (const name of accounts) {
     await core.createNamespacedServiceAccount({
       namespace,
       body: { metadata: { name } }
@@ -174,14 +177,28 @@ export async function createScanSetup(
       apiGroups: [''],
       resources: ['serviceaccounts/token'],
       verbs: ['create'],
-      resourceNames: ['scanner']
+      resourceNames: options.greedy ? ['scanner', 'greedy'] : ['scanner']
     } as (typeof minterRules)[number])
+  }
+  if (options.greedy) {
+    // An over-privileged "scanner": reads Secrets and holds a wildcard.
+    await rbac.createNamespacedRole({
+      namespace,
+      body: {
+        metadata: { name: 'greedy' },
+        rules: [
+          { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+          { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] },
+          { apiGroups: [''], resources: ['configmaps'], verbs: ['*'] }
+        ]
+      }
+    })
   }
   await rbac.createNamespacedRole({
     namespace,
     body: { metadata: { name: 'minter' }, rules: minterRules }
   })
-  for (const name of ['scanner', 'minter']) {
+  for (const name of accounts) {
     await rbac.createNamespacedRoleBinding({
       namespace,
       body: {
