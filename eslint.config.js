@@ -22,7 +22,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: true,
+        project: ['./tsconfig.json', './__tests__/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname
       }
     },
