@@ -8,7 +8,7 @@ import { ActionError } from './errors.js'
 import type { Inputs } from './inputs.js'
 import { decodeClaims } from './jwt.js'
 import type { Lifetime } from './lifetime.js'
-import { maskSecret } from './secrets.js'
+import { maskSecret, redact } from './secrets.js'
 import { saveRunState, type RunState } from './state.js'
 
 export interface MintedToken {
@@ -116,7 +116,7 @@ export async function mintToken(
     )
   }
   for (const warning of issued.warnings) {
-    core.warning(`The API server warned: ${warning}`)
+    core.warning(redact(`The API server warned: ${warning}`))
   }
   const claims = decodeClaims(issued.token)
   const issuedAt = claims.iat ? claims.iat * 1000 : Date.now()

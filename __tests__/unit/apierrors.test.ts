@@ -1,0 +1,278 @@
+import { describe, expect, it } from '@jest/globals'
+import { ApiException } from '@kubernetes/client-node'
+import {
+  describeApiError,
+  httpStatus,
+  type FailedCall
+} from '../../src/apierrors.js'
+import { ActionError } from '../../src/errors.js'
+import {
+  apiException,
+  fetchFailed,
+  forbidden
+} from '../../__fixtures__/fake-cluster-api.js'
+import { SERVER } from '../../__fixtures__/tokens.js'
+
+const MINTER = 'system:serviceaccount:ci:minter'
+
+const mint: FailedCall = {
+  operation: 'mint',
+  server: SERVER,
+  namespace: 'scans',
+  serviceAccount: 'scanner'
+}
+const mintForPod: FailedCall = { ...mint, podName: 'scanner-0' }
+const createSecret: FailedCall = {
+  operation: 'create-secret',
+  server: SERVER,
+  namespace: 'scans'
+}
+const deleteSecret: FailedCall = {
+  operation: 'delete-secret',
+  server: SERVER,
+  namespace: 'scans',
+  secretName: 'ephemeral-scan-token-4242-1-abcdef0123'
+}
+
+/** The message, after checking it is one clean sentence without the client's raw dump. */
+function describe1(error: unknown, call: FailedCall): string {
+  const described = describeApiError(error, call)
+  expect(described).toBeInstanceOf(ActionError)
+  const message = described.message
+  expect(message).not.toContain('\n')
+  expect(message).not.toContain('HTTP-Code')
+  expect(message).not.toContain('Headers')
+  expect(message).not.toContain('audit-id')
+  expect(message).not.toContain('"kind":"Status"')
+  expect(message).toMatch(/\.$/)
+  return message
+}
+
+describe('apierrors.ts', () => {
+  it('reads the HTTP status of a client-node ApiException and nothing else', () => {
+    expect(httpStatus(apiException(403))).toBe(403)
+    expect(httpStatus(fetchFailed('ECONNREFUSED'))).toBeUndefined()
+    expect(httpStatus(null)).toBeUndefined()
+  })
+
+  it('uses a real ApiException whose own message is the raw dump the action must hide', () => {
+    const error = apiException(500, {
+      message: 'etcdserver: request timed out'
+    })
+    expect(error).toBeInstanceOf(ApiException)
+    expect(error.message).toContain('HTTP-Code: 500')
+    expect(error.message).toContain('\n')
+  })
+
+  it('blames the bootstrap credential on a 401, whatever the operation', () => {
+    const error = new ApiException<undefined>(
+      401,
+      'Unauthorized',
+      undefined,
+      {}
+    )
+    for (const call of [mint, createSecret, deleteSecret]) {
+      const message = describe1(error, call)
+      expect(message).toContain('401 Unauthorized')
+      expect(message).toContain(SERVER)
+      expect(message).toContain(`'kubeconfig'`)
+    }
+  })
+
+  it('names the denied identity, the verb, the resource and the namespace on a 403 while minting', () => {
+    const message = describe1(
+      forbidden(MINTER, 'create', 'serviceaccounts/token', 'scans', 'scanner'),
+      mint
+    )
+    expect(message).toContain(`'${MINTER}'`)
+    expect(message).toContain(`'create'`)
+    expect(message).toContain(`'serviceaccounts/token'`)
+    expect(message).toContain(`namespace 'scans'`)
+    expect(message).toContain(`ServiceAccount 'scanner'`)
+  })
+
+  it('falls back to "the bootstrap identity" when a 403 Status names no user', () => {
+    const message = describe1(
+      apiException(403, { reason: 'Forbidden', message: 'forbidden' }),
+      mint
+    )
+    expect(message).toMatch(/^the bootstrap identity may not mint tokens/i)
+    expect(message).toContain(`'serviceaccounts/token'`)
+  })
+
+  it('reads a Status body that client-node already parsed into an object', () => {
+    const error = new ApiException<object>(
+      403,
+      'Forbidden',
+      { kind: 'Status', message: `User "${MINTER}" cannot create resource` },
+      {}
+    )
+    expect(describe1(error, mint)).toContain(`'${MINTER}'`)
+  })
+
+  it('says the ServiceAccount does not exist on a 404 while minting', () => {
+    const message = describe1(
+      apiException(404, {
+        reason: 'NotFound',
+        message: 'serviceaccounts "scanner" not found',
+        details: { name: 'scanner', kind: 'serviceaccounts' }
+      }),
+      mint
+    )
+    expect(message).toContain(
+      `ServiceAccount 'scanner' was not found in namespace 'scans'`
+    )
+    expect(message).toContain(`'service-account'`)
+    expect(message).toContain(`'namespace'`)
+  })
+
+  it('says the Pod does not exist on a 404 about pods while binding to one', () => {
+    const message = describe1(
+      apiException(404, {
+        reason: 'NotFound',
+        message: 'pods "scanner-0" not found',
+        details: { name: 'scanner-0', kind: 'pods' }
+      }),
+      mintForPod
+    )
+    expect(message).toContain(
+      `Pod 'scanner-0' was not found in namespace 'scans'`
+    )
+    expect(message).toContain(`'bind-to: pod:<name>'`)
+    expect(message).not.toContain('ServiceAccount')
+  })
+
+  it('explains that a bound Pod must run as the ServiceAccount on a 400', () => {
+    const message = describe1(
+      apiException(400, {
+        reason: 'BadRequest',
+        message:
+          'cannot bind token to pod running as a different service account'
+      }),
+      mintForPod
+    )
+    expect(message).toContain(`Pod 'scanner-0'`)
+    expect(message).toContain('the API server said: cannot bind token')
+    expect(message).toContain(`'bind-to: secret'`)
+  })
+
+  it('offers bind-to none and pod: on a 403 creating the per-run Secret', () => {
+    const message = describe1(
+      forbidden(MINTER, 'create', 'secrets', 'scans'),
+      createSecret
+    )
+    expect(message).toContain(`'${MINTER}'`)
+    expect(message).toContain(`'secrets'`)
+    expect(message).toContain(`namespace 'scans'`)
+    expect(message).toContain(`'bind-to: none'`)
+    expect(message).toContain(`'bind-to: pod:<name>'`)
+  })
+
+  it('says the namespace is missing on a 404 creating the Secret', () => {
+    const message = describe1(
+      apiException(404, { reason: 'NotFound' }),
+      createSecret
+    )
+    expect(message).toContain(`Namespace 'scans' does not exist`)
+  })
+
+  it('says the token stays valid until expiry on a 403 deleting the Secret', () => {
+    const message = describe1(
+      forbidden(MINTER, 'delete', 'secrets', 'scans', deleteSecret.secretName),
+      deleteSecret
+    )
+    expect(message).toContain(`'${MINTER}'`)
+    expect(message).toContain(`'${deleteSecret.secretName ?? ''}'`)
+    expect(message).toContain(`'delete' on 'secrets'`)
+    expect(message).toContain('stays valid until it expires')
+  })
+
+  it('says the minted token needs the basic self-review permissions on a 403 during its checks', () => {
+    const message = describe1(
+      apiException(403, {
+        reason: 'Forbidden',
+        message: 'selfsubjectaccessreviews is forbidden'
+      }),
+      { operation: 'review', server: SERVER, namespace: 'scans' }
+    )
+    expect(message).toContain(`namespace 'scans'`)
+    expect(message).toContain(`'system:basic-user'`)
+  })
+
+  it.each([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'ERR_TLS_CERT_ALTNAME_INVALID'
+  ])('names the server and the CA on a TLS failure (%s)', (code) => {
+    const message = describe1(fetchFailed(code), mint)
+    expect(message).toContain(`The API server at ${SERVER}`)
+    expect(message).toContain(code)
+    expect(message).toContain('certificate-authority-data')
+  })
+
+  it('finds a TLS code nested deeper in the cause chain', () => {
+    const inner = Object.assign(new Error('self-signed certificate'), {
+      code: 'DEPTH_ZERO_SELF_SIGNED_CERT'
+    })
+    const error = new TypeError('fetch failed', {
+      cause: new Error('connect', { cause: inner })
+    })
+    expect(describe1(error, createSecret)).toContain(
+      'DEPTH_ZERO_SELF_SIGNED_CERT'
+    )
+  })
+
+  it.each([
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'UND_ERR_CONNECT_TIMEOUT'
+  ])('names the server when it cannot be reached (%s)', (code) => {
+    const message = describe1(fetchFailed(code), mint)
+    expect(message).toContain(
+      `Could not reach the API server at ${SERVER} (${code})`
+    )
+  })
+
+  it('describes a failure without any code, still naming the server', () => {
+    const message = describe1(new TypeError('fetch failed'), mint)
+    expect(message).toContain(SERVER)
+    expect(message).toContain('failed before an answer arrived')
+  })
+
+  it.each<[FailedCall, string]>([
+    [mint, 'Minting the token'],
+    [createSecret, 'Creating the per-run Secret'],
+    [deleteSecret, 'Deleting the per-run Secret']
+  ])(
+    'reports an unknown 500 with the server message only (%#)',
+    (call, what) => {
+      const message = describe1(
+        apiException(500, {
+          reason: 'InternalError',
+          message: 'Internal error occurred:\n  etcdserver: request timed out'
+        }),
+        call
+      )
+      expect(message).toContain(`${what} failed with HTTP 500`)
+      expect(message).toContain(
+        '(the API server said: Internal error occurred: etcdserver: request timed out)'
+      )
+    }
+  )
+
+  it('reports an unknown status with an unparsable body without quoting the body', () => {
+    const error = new ApiException<string>(
+      502,
+      'Unknown API Status Code!',
+      '<html>Bad Gateway</html>',
+      {
+        server: 'nginx'
+      }
+    )
+    const message = describe1(error, mint)
+    expect(message).toContain('HTTP 502')
+    expect(message).not.toContain('<html>')
+  })
+})

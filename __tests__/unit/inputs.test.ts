@@ -1,0 +1,273 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import * as yaml from 'js-yaml'
+import { InputError } from '../../src/errors.js'
+import { getCleanupInput, getInputs, parseList } from '../../src/inputs.js'
+import { TestRunner } from '../../__fixtures__/runner.js'
+
+let runner: TestRunner
+
+beforeEach(() => {
+  runner = new TestRunner()
+})
+
+afterEach(() => {
+  runner.restore()
+})
+
+/** The error getInputs() throws for these inputs (service-account defaults to a valid name). */
+function inputError(inputs: Record<string, string>): InputError {
+  runner.setInputs({ 'service-account': 'scanner', ...inputs })
+  try {
+    getInputs()
+  } catch (error) {
+    if (error instanceof InputError) return error
+    throw error
+  }
+  throw new Error(`getInputs() accepted ${JSON.stringify(inputs)}`)
+}
+
+describe('inputs.ts', () => {
+  describe('bad inputs', () => {
+    it.each<[string, Record<string, string>, string, RegExp | null]>([
+      [
+        'a duration with an unknown unit',
+        { duration: '10x' },
+        'duration',
+        /not a duration/
+      ],
+      ['a negative duration', { duration: '-15m' }, 'duration', null],
+      ['a sub-second unit', { duration: '900ms' }, 'duration', null],
+      [
+        'a duration below the 600 s minimum',
+        { duration: '5m' },
+        'duration',
+        /600s/
+      ],
+      [
+        'plain seconds below the minimum',
+        { duration: '599' },
+        'duration',
+        /600s/
+      ],
+      [
+        'a duration above max-duration',
+        { duration: '2h' },
+        'duration',
+        /'max-duration' \(1h\)/
+      ],
+      [
+        'a duration above a raised max-duration',
+        { duration: '6h1s', 'max-duration': '6h' },
+        'duration',
+        /'max-duration' \(6h\)/
+      ],
+      [
+        'a fractional number of seconds',
+        { duration: '1.5s' },
+        'duration',
+        /whole number/
+      ],
+      [
+        'a max-duration that is not a duration',
+        { 'max-duration': 'forever' },
+        'max-duration',
+        null
+      ],
+      [
+        'a max-duration below the minimum',
+        { 'max-duration': '5m' },
+        'max-duration',
+        /600s/
+      ],
+      [
+        'a max-duration above 2^32 seconds',
+        { 'max-duration': '4294967297' },
+        'max-duration',
+        null
+      ],
+      [
+        'a namespace with capitals and an underscore',
+        { namespace: 'Bad_NS' },
+        'namespace',
+        null
+      ],
+      [
+        'a namespace of 64 characters',
+        { namespace: 'a'.repeat(64) },
+        'namespace',
+        null
+      ],
+      ['a namespace with dots', { namespace: 'team.scans' }, 'namespace', null],
+      [
+        'a namespace ending in a hyphen',
+        { namespace: 'scans-' },
+        'namespace',
+        null
+      ],
+      [
+        'an invalid service-account name',
+        { 'service-account': 'Scanner!' },
+        'service-account',
+        null
+      ],
+      [
+        'a service-account of 254 characters',
+        { 'service-account': 'a'.repeat(254) },
+        'service-account',
+        null
+      ],
+      [
+        'a missing service-account',
+        { 'service-account': '' },
+        'service-account',
+        /required/
+      ],
+      [
+        'a blank service-account',
+        { 'service-account': '   ' },
+        'service-account',
+        /required/
+      ],
+      ['an unknown bind-to', { 'bind-to': 'configmap' }, 'bind-to', /'secret'/],
+      ['bind-to pod: without a name', { 'bind-to': 'pod:' }, 'bind-to', null],
+      [
+        'bind-to pod: with an invalid name',
+        { 'bind-to': 'pod:Bad_Pod' },
+        'bind-to',
+        /Pod name/
+      ],
+      [
+        'export-kubeconfig: yes',
+        { 'export-kubeconfig': 'yes' },
+        'export-kubeconfig',
+        /true or false/
+      ],
+      ['cleanup: no', { cleanup: 'no' }, 'cleanup', /true or false/],
+      [
+        'output-token: 1',
+        { 'output-token': '1' },
+        'output-token',
+        /true or false/
+      ]
+    ])(
+      'rejects %s with one sentence naming the input',
+      (_case, inputs, name, detail) => {
+        const error = inputError(inputs)
+        expect(error).toBeInstanceOf(InputError)
+        expect(error.message).toContain(`'${name}'`)
+        expect(error.message).not.toContain('\n')
+        expect(error.message).toMatch(/^[A-Z].*\.$/)
+        // One sentence: no full stop followed by another sentence.
+        expect(error.message).not.toMatch(/\.\s+[A-Z]/)
+        if (detail) expect(error.message).toMatch(detail)
+      }
+    )
+
+    it('rejects a bad boolean in the post step too', () => {
+      runner.setInputs({ cleanup: 'yes' })
+      expect(() => getCleanupInput()).toThrow(InputError)
+    })
+  })
+
+  describe('valid inputs', () => {
+    it('applies the documented defaults when only service-account is set', () => {
+      runner.setInputs({ 'service-account': 'scanner' })
+      expect(getInputs()).toMatchObject({
+        serviceAccount: 'scanner',
+        namespace: 'default',
+        duration: { kind: 'auto' },
+        maxDurationSeconds: 3600,
+        audiences: [],
+        bindTo: { kind: 'secret' },
+        kubeconfig: '',
+        context: '',
+        exportKubeconfig: true,
+        cleanup: true,
+        outputToken: false
+      })
+    })
+
+    it('gives the same result with the defaults the runner passes from action.yml', () => {
+      const action = yaml.load(
+        fs.readFileSync(
+          path.join(import.meta.dirname, '..', '..', 'action.yml'),
+          'utf8'
+        )
+      ) as { inputs: Record<string, { default?: string }> }
+      const defaults: Record<string, string> = {}
+      for (const [name, spec] of Object.entries(action.inputs)) {
+        if (spec.default !== undefined) defaults[name] = spec.default
+      }
+      runner.setInputs({ ...defaults, 'service-account': 'scanner' })
+      const fromRunner = getInputs()
+      runner.setInputs({ 'service-account': 'scanner' })
+      expect(fromRunner).toEqual(getInputs())
+    })
+
+    it('reads every input, trimming values', () => {
+      runner.setInputs({
+        'service-account': ' scanner.v2 ',
+        namespace: ' scans ',
+        duration: '1h30m',
+        'max-duration': '6h',
+        'bind-to': 'none',
+        context: ' ci ',
+        'export-kubeconfig': 'False',
+        cleanup: 'FALSE',
+        'output-token': 'True'
+      })
+      expect(getInputs()).toMatchObject({
+        serviceAccount: 'scanner.v2',
+        namespace: 'scans',
+        duration: { kind: 'explicit', seconds: 5400 },
+        maxDurationSeconds: 21600,
+        bindTo: { kind: 'none' },
+        context: 'ci',
+        exportKubeconfig: false,
+        cleanup: false,
+        outputToken: true
+      })
+    })
+
+    it('accepts a duration equal to max-duration and exactly 600 seconds', () => {
+      runner.setInputs({ 'service-account': 'scanner', duration: '1h' })
+      expect(getInputs().duration).toEqual({ kind: 'explicit', seconds: 3600 })
+      runner.setInputs({ 'service-account': 'scanner', duration: '600' })
+      expect(getInputs().duration).toEqual({ kind: 'explicit', seconds: 600 })
+    })
+
+    it('parses audiences separated by commas and newlines, trimmed and without repeats', () => {
+      runner.setInputs({
+        'service-account': 'scanner',
+        audiences:
+          ' vault , https://kubernetes.default.svc\n\nvault,\r\nscanner-api ,'
+      })
+      expect(getInputs().audiences).toEqual([
+        'vault',
+        'https://kubernetes.default.svc',
+        'scanner-api'
+      ])
+    })
+
+    it('returns no audiences for blank input, so the API server uses its own', () => {
+      expect(parseList(' , \n ')).toEqual([])
+    })
+
+    it('parses bind-to pod:<name>', () => {
+      runner.setInputs({
+        'service-account': 'scanner',
+        'bind-to': 'pod: scanner-0 '
+      })
+      expect(getInputs().bindTo).toEqual({ kind: 'pod', name: 'scanner-0' })
+    })
+
+    it('keeps the kubeconfig input exactly, whitespace included', () => {
+      const content = 'apiVersion: v1\nclusters:\n  - name: ci\n'
+      runner.setInputs({ 'service-account': 'scanner', kubeconfig: content })
+      // @actions/core trims inputs by default; the indentation inside survives.
+      expect(getInputs().kubeconfig).toBe(content.trim())
+    })
+  })
+})

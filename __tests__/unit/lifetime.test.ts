@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  BUFFER_SECONDS,
+  DEFAULT_JOB_TIMEOUT_MINUTES,
+  MAX_SECONDS,
+  MIN_SECONDS,
+  resolveLifetime
+} from '../../src/lifetime.js'
+
+describe('lifetime.ts', () => {
+  it('states the API server limits and the job default it relies on', () => {
+    expect(MIN_SECONDS).toBe(600)
+    expect(MAX_SECONDS).toBe(4294967296)
+    expect(DEFAULT_JOB_TIMEOUT_MINUTES * 60 + BUFFER_SECONDS).toBe(21900)
+  })
+
+  it('uses an explicit duration as it is, without a warning', () => {
+    const lifetime = resolveLifetime({ kind: 'explicit', seconds: 1800 }, 3600)
+    expect(lifetime.seconds).toBe(1800)
+    expect(lifetime.reason).toBe('duration: 30m')
+    expect(lifetime.warning).toBeUndefined()
+  })
+
+  it('gives auto the default job timeout plus 5 minutes when max-duration allows it', () => {
+    const lifetime = resolveLifetime({ kind: 'auto' }, 24 * 3600)
+    expect(lifetime.seconds).toBe(21900)
+    expect(lifetime.reason).toMatch(/auto/)
+    expect(lifetime.warning).toBeUndefined()
+  })
+
+  it('gives auto exactly 21900 s without a warning when max-duration equals it', () => {
+    const lifetime = resolveLifetime({ kind: 'auto' }, 21900)
+    expect(lifetime.seconds).toBe(21900)
+    expect(lifetime.warning).toBeUndefined()
+  })
+
+  it('caps auto at max-duration and warns, naming the duration input and a value to set', () => {
+    const lifetime = resolveLifetime({ kind: 'auto' }, 3600)
+    expect(lifetime.seconds).toBe(3600)
+    expect(lifetime.reason).toMatch(/capped at max-duration 1h/)
+    expect(lifetime.warning).toBeDefined()
+    expect(lifetime.warning).toContain(`'duration'`)
+    expect(lifetime.warning).toContain('(1h)')
+    expect(lifetime.warning).toMatch(/duration: 30m/)
+    expect(lifetime.warning).not.toContain('\n')
+  })
+})

@@ -1,0 +1,539 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {
+  afterEach,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  jest
+} from '@jest/globals'
+import type { KubeConfig } from '@kubernetes/client-node'
+import * as yaml from 'js-yaml'
+import type { ClusterApi } from '../../src/api.js'
+import type { RunState } from '../../src/state.js'
+import type { TokenApi } from '../../src/tokenapi.js'
+import {
+  SECRET_UID,
+  created,
+  fakeClusterApi,
+  fakeTokenApi,
+  forbidden,
+  issued,
+  type FakeClusterApi,
+  type FakeTokenApi
+} from '../../__fixtures__/fake-cluster-api.js'
+import { TestRunner } from '../../__fixtures__/runner.js'
+import {
+  BOOTSTRAP_TOKEN,
+  SERVER,
+  bootstrapKubeconfig,
+  fakeJwt,
+  serviceAccountToken,
+  type MintedFixture
+} from '../../__fixtures__/tokens.js'
+
+const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
+const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
+jest.unstable_mockModule('../../src/api.js', () => ({ connect }))
+jest.unstable_mockModule('../../src/tokenapi.js', () => ({ connectAsToken }))
+
+// Watch directory creation, to see what was saved in state before it, and
+// fail opening the kubeconfig on demand.
+const mkdirs: { dir: string; existed: boolean; state: string }[] = []
+const fsHooks = { stateFile: '', failOpenUnder: '' }
+jest.unstable_mockModule('node:fs', () => {
+  const real = jest.requireActual<typeof fs>('node:fs')
+  const mkdirSync = ((
+    dir: fs.PathLike,
+    options?: fs.MakeDirectoryOptions | fs.Mode | null
+  ) => {
+    if (fsHooks.stateFile !== '') {
+      mkdirs.push({
+        dir: String(dir),
+        existed: real.existsSync(dir),
+        state: real.readFileSync(fsHooks.stateFile, 'utf8')
+      })
+    }
+    return real.mkdirSync(dir, options)
+  }) as typeof real.mkdirSync
+  const openSync = ((
+    file: fs.PathLike,
+    flags?: fs.OpenMode,
+    mode?: fs.Mode | null
+  ) => {
+    if (
+      fsHooks.failOpenUnder !== '' &&
+      String(file).startsWith(fsHooks.failOpenUnder)
+    ) {
+      throw Object.assign(
+        new Error(`EACCES: permission denied, open '${String(file)}'`),
+        {
+          code: 'EACCES'
+        }
+      )
+    }
+    return real.openSync(file, flags ?? 'r', mode)
+  }) as typeof real.openSync
+  const patched = { ...real, mkdirSync, openSync }
+  return { ...patched, default: patched }
+})
+
+const { run } = await import('../../src/main.js')
+const { parseFileCommandEntries } = await import('../../__fixtures__/runner.js')
+
+const NS = 'scans'
+const SA = 'scanner'
+const USERNAME = `system:serviceaccount:${NS}:${SA}`
+
+let runner: TestRunner
+let api: FakeClusterApi
+let tokenApi: FakeTokenApi
+let minted: MintedFixture
+
+function lastState(text: string): RunState | undefined {
+  const values = parseFileCommandEntries(text)
+    .filter((entry) => entry.name === 'run')
+    .map((entry) => entry.value)
+  const last = values.at(-1)
+  return last ? (JSON.parse(last) as RunState) : undefined
+}
+
+function inputs(extra: Record<string, string> = {}): void {
+  runner.setInputs({
+    'service-account': SA,
+    namespace: NS,
+    duration: '30m',
+    kubeconfig: bootstrapKubeconfig(),
+    ...extra
+  })
+}
+
+beforeEach(() => {
+  runner = new TestRunner()
+  fsHooks.stateFile = runner.files.GITHUB_STATE
+  fsHooks.failOpenUnder = ''
+  mkdirs.length = 0
+  minted = serviceAccountToken(NS, SA, 1800)
+  api = fakeClusterApi()
+  api.requestToken.mockImplementation(async () => issued(minted.token, 1800))
+  tokenApi = fakeTokenApi(USERNAME)
+  connect.mockReturnValue(api)
+  connectAsToken.mockReturnValue(tokenApi)
+  inputs()
+})
+
+afterEach(() => {
+  fsHooks.stateFile = ''
+  fsHooks.failOpenUnder = ''
+  runner.restore()
+})
+
+describe('main.ts', () => {
+  describe('on success', () => {
+    it('writes the documented outputs', async () => {
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      expect(runner.commands('error')).toEqual([])
+      const outputs = runner.outputs()
+      expect(path.dirname(path.dirname(outputs.kubeconfig ?? ''))).toBe(
+        runner.temp
+      )
+      expect(path.basename(outputs.kubeconfig ?? '')).toBe('kubeconfig')
+      expect(outputs.expiration).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+      const expiry = Date.parse(outputs.expiration ?? '')
+      expect(Math.abs(expiry - (Date.now() + 1800 * 1000))).toBeLessThan(5000)
+      expect(outputs['expires-in']).toBe('1800')
+      expect(outputs['credential-id']).toBe(minted.jti)
+      expect(outputs['service-account']).toBe(USERNAME)
+      expect(outputs).not.toHaveProperty('token')
+    })
+
+    it('masks the token before anything else mentions it, and the bootstrap credential', async () => {
+      // A fresh credential: the action masks each value once per process.
+      const credential = `bootstrap-${String(Date.now())}-${String(Math.random())}`
+      inputs({ kubeconfig: bootstrapKubeconfig({ token: credential }) })
+      await run()
+      const lines = runner.lines()
+      const mask = lines.indexOf(`::add-mask::${minted.token}`)
+      expect(mask).toBeGreaterThanOrEqual(0)
+      expect(lines).toContain(`::add-mask::${credential}`)
+      expect(
+        lines.findIndex((line) => line.includes(minted.jti))
+      ).toBeGreaterThan(mask)
+    })
+
+    it('writes a 0600 kubeconfig with the token and exports KUBECONFIG', async () => {
+      await run()
+      const file = runner.outputs().kubeconfig ?? ''
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+      expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700)
+      const config = yaml.load(fs.readFileSync(file, 'utf8')) as {
+        clusters: { cluster: Record<string, string> }[]
+        users: { user: { token: string } }[]
+        contexts: { context: { namespace: string } }[]
+      }
+      expect(config.users[0]?.user.token).toBe(minted.token)
+      expect(config.clusters[0]?.cluster.server).toBe(SERVER)
+      expect(config.contexts[0]?.context.namespace).toBe(NS)
+      expect(runner.env().KUBECONFIG).toBe(file)
+      expect(lastState(runner.read('GITHUB_STATE'))).toMatchObject({
+        kubeconfigDir: path.dirname(file),
+        kubeconfigPath: file,
+        previousKubeconfig: null
+      })
+    })
+
+    it('remembers the previous KUBECONFIG for post to restore', async () => {
+      process.env.KUBECONFIG = '/home/runner/.kube/other'
+      await run()
+      expect(lastState(runner.read('GITHUB_STATE'))?.previousKubeconfig).toBe(
+        '/home/runner/.kube/other'
+      )
+    })
+
+    it('leaves KUBECONFIG alone with export-kubeconfig: false', async () => {
+      inputs({ 'export-kubeconfig': 'false' })
+      await run()
+      expect(runner.env()).not.toHaveProperty('KUBECONFIG')
+      expect(lastState(runner.read('GITHUB_STATE'))).not.toHaveProperty(
+        'previousKubeconfig'
+      )
+      expect(fs.existsSync(runner.outputs().kubeconfig ?? '')).toBe(true)
+    })
+
+    it('exposes the token as an output only with output-token: true', async () => {
+      inputs({ 'output-token': 'true' })
+      await run()
+      expect(runner.outputs().token).toBe(minted.token)
+    })
+
+    it('creates the per-run Secret and binds the token to it by name and uid', async () => {
+      await run()
+      expect(api.createSecret).toHaveBeenCalledTimes(1)
+      const [namespace, body] = api.createSecret.mock.calls[0] ?? []
+      expect(namespace).toBe(NS)
+      expect(body?.metadata?.name).toMatch(
+        /^ephemeral-scan-token-4242-1-[0-9a-f]{10}$/
+      )
+      expect(api.requestToken).toHaveBeenCalledWith(NS, SA, {
+        audiences: [],
+        expirationSeconds: 1800,
+        boundObjectRef: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          name: body?.metadata?.name,
+          uid: SECRET_UID
+        }
+      })
+      expect(lastState(runner.read('GITHUB_STATE'))?.anchor).toEqual({
+        namespace: NS,
+        name: body?.metadata?.name,
+        uid: SECRET_UID
+      })
+    })
+
+    it('passes audiences and the requested lifetime to the TokenRequest', async () => {
+      inputs({ audiences: 'vault,\nscanner-api', duration: '45m' })
+      api.requestToken.mockImplementation(async () =>
+        issued(minted.token, 2700)
+      )
+      await run()
+      expect(api.requestToken.mock.calls[0]?.[2]).toMatchObject({
+        audiences: ['vault', 'scanner-api'],
+        expirationSeconds: 2700
+      })
+    })
+
+    it('authenticates with the bootstrap kubeconfig from the input', async () => {
+      await run()
+      expect(connect).toHaveBeenCalledTimes(1)
+      const kc = connect.mock.calls[0]?.[0]
+      expect(kc?.getCurrentCluster()?.server).toBe(SERVER)
+      expect(kc?.getCurrentUser()?.token).toBe(BOOTSTRAP_TOKEN)
+    })
+
+    it('checks who the token is, as the token itself, against the same server', async () => {
+      await run()
+      expect(tokenApi.whoami).toHaveBeenCalledTimes(1)
+      const kc = connectAsToken.mock.calls[0]?.[0]
+      expect(kc?.getCurrentUser()?.token).toBe(minted.token)
+      expect(kc?.getCurrentCluster()?.server).toBe(SERVER)
+    })
+  })
+
+  describe('ordering', () => {
+    it('has saved the Secret name in state before it creates the Secret', async () => {
+      const seen: (RunState | undefined)[] = []
+      api.createSecret.mockImplementation(async (_namespace, body) => {
+        seen.push(lastState(runner.read('GITHUB_STATE')))
+        expect(seen[0]?.anchor?.name).toBe(body.metadata?.name)
+        return created(body)
+      })
+      await run()
+      expect(seen).toHaveLength(1)
+      expect(seen[0]?.anchor).toEqual({
+        namespace: NS,
+        name: api.createSecret.mock.calls[0]?.[1].metadata?.name
+      })
+      expect(seen[0]?.bootstrap).toEqual({
+        source: { kind: 'input' },
+        context: ''
+      })
+      expect(process.exitCode).toBeUndefined()
+    })
+
+    it('has saved the kubeconfig directory in state before it creates the directory', async () => {
+      await run()
+      const file = runner.outputs().kubeconfig ?? ''
+      const created = mkdirs.filter((m) => m.dir === path.dirname(file))
+      expect(created).toHaveLength(1)
+      expect(created[0]?.existed).toBe(false)
+      expect(lastState(created[0]?.state ?? '')?.kubeconfigDir).toBe(
+        path.dirname(file)
+      )
+    })
+
+    it('never writes the token into saved state', async () => {
+      await run()
+      expect(runner.read('GITHUB_STATE')).not.toContain(minted.token)
+      expect(runner.read('GITHUB_STATE')).not.toContain(BOOTSTRAP_TOKEN)
+    })
+  })
+
+  describe('bind-to', () => {
+    it('sends no boundObjectRef and creates no Secret with bind-to: none', async () => {
+      inputs({ 'bind-to': 'none' })
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      expect(api.createSecret).not.toHaveBeenCalled()
+      const spec = api.requestToken.mock.calls[0]?.[2]
+      expect(spec).toBeDefined()
+      expect(spec).not.toHaveProperty('boundObjectRef')
+      expect(lastState(runner.read('GITHUB_STATE'))).not.toHaveProperty(
+        'anchor'
+      )
+    })
+
+    it('binds to the Pod with bind-to: pod:<name>', async () => {
+      inputs({ 'bind-to': 'pod:scanner-0' })
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      expect(api.createSecret).not.toHaveBeenCalled()
+      expect(api.requestToken.mock.calls[0]?.[2].boundObjectRef).toEqual({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: 'scanner-0'
+      })
+    })
+  })
+
+  describe('lifetime', () => {
+    it('warns and reports the granted lifetime when the server grants less than requested', async () => {
+      inputs({ duration: '1h' })
+      api.requestToken.mockImplementation(async () =>
+        issued(minted.token, 1800)
+      )
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      const warnings = runner.commands('warning')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/granted 30m instead of the requested 1h/)
+      expect(warnings[0]).toContain(`'duration'`)
+      expect(runner.outputs()['expires-in']).toBe('1800')
+      expect(api.requestToken.mock.calls[0]?.[2].expirationSeconds).toBe(3600)
+    })
+
+    it('does not warn when the server grants what was asked', async () => {
+      await run()
+      expect(runner.commands('warning')).toEqual([])
+    })
+
+    it('warns that auto was capped at max-duration', async () => {
+      inputs({ duration: 'auto' })
+      api.requestToken.mockImplementation(async () =>
+        issued(minted.token, 3600)
+      )
+      await run()
+      expect(api.requestToken.mock.calls[0]?.[2].expirationSeconds).toBe(3600)
+      const warnings = runner.commands('warning')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/capped the token at max-duration \(1h\)/)
+    })
+
+    it('repeats warnings the API server sent with the token', async () => {
+      api.requestToken.mockImplementation(async () => ({
+        ...issued(minted.token, 1800),
+        warnings: ['requested expiration shortened']
+      }))
+      await run()
+      expect(runner.commands('warning')).toEqual([
+        '::warning::The API server warned: requested expiration shortened'
+      ])
+    })
+
+    it('falls back to the token claims when the server omits the expiration', async () => {
+      api.requestToken.mockImplementation(async () => ({
+        token: minted.token,
+        warnings: []
+      }))
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      expect(runner.outputs().expiration).toBe(
+        new Date(minted.exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+      )
+      expect(runner.outputs()['expires-in']).toBe('1800')
+    })
+  })
+
+  describe('on failure', () => {
+    function expectFailedWithOneError(pattern: RegExp): string {
+      expect(process.exitCode).toBe(1)
+      const errors = runner.commands('error')
+      expect(errors).toHaveLength(1)
+      expect(errors[0]).toMatch(pattern)
+      // One sentence: the command escapes newlines as %0A.
+      expect(errors[0]).not.toContain('%0A')
+      expect(errors[0]).not.toContain('HTTP-Code')
+      return errors[0] ?? ''
+    }
+
+    function expectNothingLeft(): void {
+      expect(runner.kubeconfigDirs()).toEqual([])
+      expect(runner.stateHistory().at(-1)).toBe('')
+      expect(runner.read('GITHUB_OUTPUT')).toBe('')
+      expect(runner.env()).not.toHaveProperty('KUBECONFIG')
+    }
+
+    it('explains a 403 on minting, deletes the Secret it created and leaves nothing behind', async () => {
+      api.requestToken.mockRejectedValue(
+        forbidden(
+          'system:serviceaccount:ci:minter',
+          'create',
+          'serviceaccounts/token',
+          NS,
+          SA
+        )
+      )
+      await run()
+      const error = expectFailedWithOneError(/serviceaccounts\/token/)
+      expect(error).toContain(`'system:serviceaccount:ci:minter'`)
+      expect(error).toContain(`namespace '${NS}'`)
+      const name = api.createSecret.mock.calls[0]?.[1].metadata?.name ?? ''
+      expect(name).toMatch(/^ephemeral-scan-token-/)
+      expect(api.deleteSecret).toHaveBeenCalledWith(NS, name, SECRET_UID)
+      expectNothingLeft()
+    })
+
+    it('does not mint when creating the Secret is forbidden, and names the alternatives', async () => {
+      api.createSecret.mockRejectedValue(
+        forbidden('system:serviceaccount:ci:minter', 'create', 'secrets', NS)
+      )
+      await run()
+      expectFailedWithOneError(/bind-to: none/)
+      expect(api.requestToken).not.toHaveBeenCalled()
+      expect(api.deleteSecret).not.toHaveBeenCalled()
+      expectNothingLeft()
+    })
+
+    it.each<[string, Record<string, string>, RegExp]>([
+      ['a duration below the minimum', { duration: '5m' }, /'duration'/],
+      ['an invalid namespace', { namespace: 'Bad_NS' }, /'namespace'/],
+      [
+        'a missing service-account',
+        { 'service-account': '' },
+        /'service-account'/
+      ],
+      [
+        'an unusable bootstrap kubeconfig',
+        { kubeconfig: 'not: [valid' },
+        /'kubeconfig'/
+      ],
+      [
+        'a bootstrap kubeconfig that skips TLS verification',
+        {
+          kubeconfig: bootstrapKubeconfig({
+            cluster: { 'insecure-skip-tls-verify': true }
+          })
+        },
+        /insecure-skip-tls-verify/
+      ]
+    ])('makes no API call at all for %s', async (_case, extra, pattern) => {
+      inputs(extra)
+      await run()
+      expectFailedWithOneError(pattern)
+      expect(connect).not.toHaveBeenCalled()
+      expect(runner.read('GITHUB_STATE')).toBe('')
+      expect(runner.kubeconfigDirs()).toEqual([])
+    })
+
+    it('fails when RUNNER_TEMP is missing, before any API call', async () => {
+      delete process.env.RUNNER_TEMP
+      await run()
+      expectFailedWithOneError(/RUNNER_TEMP is not set/)
+      expect(connect).not.toHaveBeenCalled()
+    })
+
+    it('revokes the token when its claims cannot be read after minting', async () => {
+      const bad = fakeJwt({}).replace(
+        /\.[^.]+\./,
+        `.${Buffer.from('not json').toString('base64url')}.`
+      )
+      api.requestToken.mockImplementation(async () => issued(bad, 1800))
+      await run()
+      expectFailedWithOneError(/claims cannot be read/)
+      expect(api.deleteSecret).toHaveBeenCalledWith(
+        NS,
+        api.createSecret.mock.calls[0]?.[1].metadata?.name ?? '(none)',
+        SECRET_UID
+      )
+      expectNothingLeft()
+    })
+
+    it('revokes the token when it authenticates as someone else', async () => {
+      tokenApi.whoami.mockResolvedValue({
+        username: 'system:anonymous',
+        groups: [],
+        extra: {}
+      })
+      await run()
+      expectFailedWithOneError(/authenticates as 'system:anonymous'/)
+      expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+      expectNothingLeft()
+    })
+
+    it('removes the directory and revokes the token when the kubeconfig cannot be written', async () => {
+      fsHooks.failOpenUnder = runner.temp
+      await run()
+      expectFailedWithOneError(
+        /Could not write the kubeconfig under RUNNER_TEMP \(EACCES\)/
+      )
+      // The directory was made before the file failed, and the rollback removed it.
+      expect(mkdirs.filter((m) => m.dir.startsWith(runner.temp))).toHaveLength(
+        1
+      )
+      expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+      expectNothingLeft()
+    })
+
+    it('warns but still fails with the first error when the rollback cannot delete the Secret', async () => {
+      api.requestToken.mockRejectedValue(
+        forbidden(
+          'system:serviceaccount:ci:minter',
+          'create',
+          'serviceaccounts/token',
+          NS,
+          SA
+        )
+      )
+      api.deleteSecret.mockRejectedValue(
+        forbidden('system:serviceaccount:ci:minter', 'delete', 'secrets', NS)
+      )
+      await run()
+      expectFailedWithOneError(/serviceaccounts\/token/)
+      const warnings = runner.commands('warning')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/may not delete the per-run Secret/)
+    })
+  })
+})

@@ -1,0 +1,265 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {
+  afterEach,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  jest
+} from '@jest/globals'
+import type { KubeConfig } from '@kubernetes/client-node'
+import type { ClusterApi } from '../../src/api.js'
+import type { RunState } from '../../src/state.js'
+import {
+  SECRET_UID,
+  apiException,
+  fakeClusterApi,
+  fetchFailed,
+  forbidden,
+  type FakeClusterApi
+} from '../../__fixtures__/fake-cluster-api.js'
+import { TestRunner } from '../../__fixtures__/runner.js'
+import { SERVER, bootstrapKubeconfig } from '../../__fixtures__/tokens.js'
+
+const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
+jest.unstable_mockModule('../../src/api.js', () => ({ connect }))
+
+const { run } = await import('../../src/post.js')
+
+const NS = 'scans'
+const SECRET = 'ephemeral-scan-token-4242-1-0123456789'
+
+let runner: TestRunner
+let api: FakeClusterApi
+let dir: string
+let file: string
+
+/** What main saves after a successful run with the default inputs. */
+function mainState(extra: Partial<RunState> = {}): RunState {
+  return {
+    bootstrap: { source: { kind: 'input' }, context: '' },
+    anchor: { namespace: NS, name: SECRET, uid: SECRET_UID },
+    mintedAt: new Date(Date.now() - 60_000)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z'),
+    credentialId: 'jti-0123',
+    expiration: '2099-01-01T00:00:00Z',
+    kubeconfigDir: dir,
+    kubeconfigPath: file,
+    previousKubeconfig: '/home/runner/.kube/previous',
+    ...extra
+  }
+}
+
+function givenState(state: RunState | string): void {
+  process.env.STATE_run =
+    typeof state === 'string' ? state : JSON.stringify(state)
+}
+
+beforeEach(() => {
+  runner = new TestRunner()
+  runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'true' })
+  dir = path.join(runner.temp, 'ephemeral-scan-token-00112233445566778899aabb')
+  file = path.join(dir, 'kubeconfig')
+  fs.mkdirSync(dir, { mode: 0o700 })
+  fs.writeFileSync(file, 'users: [{user: {token: t}}]\n', { mode: 0o600 })
+  // Main exported KUBECONFIG; the runner passes it on to post.
+  process.env.KUBECONFIG = file
+  api = fakeClusterApi()
+  connect.mockReturnValue(api)
+})
+
+afterEach(() => {
+  runner.restore()
+})
+
+describe('post.ts', () => {
+  it('says there is nothing to clean up and connects to nothing when main saved no state', async () => {
+    await run()
+    expect(runner.lines()).toEqual([
+      'Nothing to clean up: the main step created nothing.'
+    ])
+    expect(connect).not.toHaveBeenCalled()
+    expect(process.exitCode).toBeUndefined()
+  })
+
+  it('treats state that main cleared after a rollback as nothing to clean up', async () => {
+    givenState('')
+    await run()
+    expect(runner.out).toContain('Nothing to clean up')
+    expect(connect).not.toHaveBeenCalled()
+  })
+
+  it('revokes the token, deletes the directory and restores KUBECONFIG', async () => {
+    givenState(mainState())
+    await run()
+    expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+    expect(api.deleteSecret).toHaveBeenCalledWith(NS, SECRET, SECRET_UID)
+    expect(fs.existsSync(dir)).toBe(false)
+    expect(runner.env().KUBECONFIG).toBe('/home/runner/.kube/previous')
+    expect(runner.out).toContain(
+      `Revoked the token: deleted the per-run Secret ${NS}/${SECRET}.`
+    )
+    expect(runner.commands('warning')).toEqual([])
+    expect(process.exitCode).toBeUndefined()
+  })
+
+  it('clears KUBECONFIG when it was not set before main', async () => {
+    givenState(mainState({ previousKubeconfig: null }))
+    await run()
+    expect(runner.env().KUBECONFIG).toBe('')
+    expect(runner.out).toContain('Cleared KUBECONFIG')
+  })
+
+  it('leaves KUBECONFIG alone when a later step pointed it elsewhere', async () => {
+    process.env.KUBECONFIG = '/somewhere/else'
+    givenState(mainState())
+    await run()
+    expect(runner.env()).not.toHaveProperty('KUBECONFIG')
+    expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+  })
+
+  it('does not touch KUBECONFIG when main did not export it', async () => {
+    const state = mainState()
+    delete state.previousKubeconfig
+    givenState(state)
+    await run()
+    expect(runner.env()).not.toHaveProperty('KUBECONFIG')
+  })
+
+  it('is harmless when run twice', async () => {
+    givenState(mainState())
+    await run()
+    expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+
+    runner.newStep()
+    api.deleteSecret.mockResolvedValue('absent')
+    runner.stdout.length = 0
+    await expect(run()).resolves.toBeUndefined()
+    expect(api.deleteSecret).toHaveBeenCalledTimes(2)
+    expect(runner.out).toContain('was already gone: the token is revoked')
+    expect(runner.out).toContain(
+      `The kubeconfig directory ${dir} was already gone.`
+    )
+    expect(runner.commands('warning')).toEqual([])
+    expect(runner.commands('error')).toEqual([])
+    expect(process.exitCode).toBeUndefined()
+  })
+
+  it('warns without failing the job when deleting the Secret is forbidden, and still removes the files', async () => {
+    givenState(mainState())
+    api.deleteSecret.mockRejectedValue(
+      forbidden(
+        'system:serviceaccount:ci:minter',
+        'delete',
+        'secrets',
+        NS,
+        SECRET
+      )
+    )
+    await run()
+    const warnings = runner.commands('warning')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/^::warning::Could not revoke the token: /)
+    expect(warnings[0]).toContain(
+      `'system:serviceaccount:ci:minter' may not delete the per-run Secret '${SECRET}'`
+    )
+    expect(warnings[0]).not.toContain('HTTP-Code')
+    expect(runner.commands('error')).toEqual([])
+    expect(process.exitCode).toBeUndefined()
+    expect(fs.existsSync(dir)).toBe(false)
+    expect(runner.env().KUBECONFIG).toBe('/home/runner/.kube/previous')
+  })
+
+  it('warns without failing when the API server cannot be reached', async () => {
+    givenState(mainState())
+    api.deleteSecret.mockRejectedValue(fetchFailed('ECONNREFUSED'))
+    await run()
+    expect(runner.commands('warning')).toHaveLength(1)
+    expect(runner.commands('warning')[0]).toContain(
+      `Could not reach the API server at ${SERVER}`
+    )
+    expect(process.exitCode).toBeUndefined()
+  })
+
+  it('leaves a Secret whose uid changed alone, with a warning', async () => {
+    givenState(mainState())
+    api.deleteSecret.mockRejectedValue(
+      apiException(409, { reason: 'Conflict' })
+    )
+    await run()
+    expect(runner.commands('warning')[0]).toMatch(
+      /not the Secret this step created/
+    )
+    expect(process.exitCode).toBeUndefined()
+  })
+
+  it('warns when the bootstrap kubeconfig is gone, and still removes the files', async () => {
+    givenState(mainState())
+    runner.setInputs({ kubeconfig: '', cleanup: 'true' })
+    process.env.KUBECONFIG = file
+    await run()
+    expect(connect).not.toHaveBeenCalled()
+    expect(runner.commands('warning')).toHaveLength(1)
+    expect(runner.commands('warning')[0]).toContain(
+      'Could not revoke the token'
+    )
+    expect(fs.existsSync(dir)).toBe(false)
+    expect(process.exitCode).toBeUndefined()
+  })
+
+  it('deletes nothing with cleanup: false', async () => {
+    givenState(mainState())
+    runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'false' })
+    await run()
+    expect(connect).not.toHaveBeenCalled()
+    expect(api.deleteSecret).not.toHaveBeenCalled()
+    expect(fs.existsSync(file)).toBe(true)
+    expect(runner.env()).not.toHaveProperty('KUBECONFIG')
+    expect(runner.out).toContain('cleanup: false')
+    expect(runner.out).toContain('2099-01-01T00:00:00Z')
+  })
+
+  it('authenticates with the bootstrap identity from state and input, never the exported KUBECONFIG', async () => {
+    givenState(mainState())
+    process.env.KUBECONFIG = path.join(runner.root, 'junk', 'kubeconfig')
+    fs.mkdirSync(path.dirname(process.env.KUBECONFIG))
+    fs.writeFileSync(
+      process.env.KUBECONFIG,
+      bootstrapKubeconfig({ server: 'https://wrong.example:6443' })
+    )
+    await run()
+    expect(connect).toHaveBeenCalledTimes(1)
+    const kc = connect.mock.calls[0]?.[0]
+    expect(kc?.getCurrentCluster()?.server).toBe(SERVER)
+    expect(api.deleteSecret).toHaveBeenCalledWith(NS, SECRET, SECRET_UID)
+  })
+
+  it('does not connect at all when there is no Secret to delete', async () => {
+    const state = mainState()
+    delete state.anchor
+    givenState(state)
+    await run()
+    expect(connect).not.toHaveBeenCalled()
+    expect(fs.existsSync(dir)).toBe(false)
+    expect(runner.out).toContain(
+      'stays valid until it expires at 2099-01-01T00:00:00Z'
+    )
+  })
+
+  it('records the cleanup in the step summary', async () => {
+    givenState(mainState())
+    await run()
+    const summary = runner.read('GITHUB_STEP_SUMMARY')
+    expect(summary).toContain('Token revoked: yes')
+    expect(summary).toContain(`deleted the per-run Secret ${NS}/${SECRET}`)
+  })
+
+  it('warns instead of throwing on state it cannot parse', async () => {
+    givenState('{not json')
+    await expect(run()).resolves.toBeUndefined()
+    expect(process.exitCode).toBeUndefined()
+    expect(connect).not.toHaveBeenCalled()
+  })
+})
