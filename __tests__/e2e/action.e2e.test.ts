@@ -60,8 +60,8 @@ beforeAll(async () => {
   setup = await createScanSetup(admin)
 })
 
-afterEach(() => {
-  for (const runner of runners.splice(0)) runner.cleanup()
+afterEach(async () => {
+  for (const runner of runners.splice(0)) await runner.finish()
 })
 
 afterAll(async () => {

@@ -28,12 +28,13 @@ let noMint: ScanSetup
 const runners: FakeRunner[] = []
 
 beforeAll(async () => {
-  setup = await createScanSetup(admin)
+  // The minter may mint for 'no-such-sa', so the API server answers 404, not 403.
+  setup = await createScanSetup(admin, { alsoMintable: ['no-such-sa'] })
   noMint = await createScanSetup(admin, { minterCanMint: false })
 })
 
-afterEach(() => {
-  for (const runner of runners.splice(0)) runner.cleanup()
+afterEach(async () => {
+  for (const runner of runners.splice(0)) await runner.finish()
 })
 
 afterAll(async () => {

@@ -28,10 +28,11 @@ const runners: FakeRunner[] = []
 const EXPECT_ALLOWED = [
   'list pods',
   'get pods/app-pod-1',
-  'create pods/exec',
   'create pods/app-pod-1 --subresource=exec'
 ].join('\n')
 const EXPECT_DENIED = [
+  // The Role allows exec only into app-pod-1 (resourceNames), not into any pod.
+  'create pods/exec',
   'get secrets',
   'list pods -n kube-system',
   'create pods/other-pod --subresource=exec',
@@ -43,8 +44,8 @@ beforeAll(async () => {
   setup = await createScanSetup(admin, { greedy: true })
 })
 
-afterEach(() => {
-  for (const runner of runners.splice(0)) runner.cleanup()
+afterEach(async () => {
+  for (const runner of runners.splice(0)) await runner.finish()
 })
 
 afterAll(async () => {

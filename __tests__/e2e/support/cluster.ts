@@ -129,7 +129,11 @@ export function kubeconfigFor(
  */
 export async function createScanSetup(
   admin: KubeConfig,
-  options: { minterCanMint?: boolean; greedy?: boolean } = {}
+  options: {
+    minterCanMint?: boolean
+    greedy?: boolean
+    alsoMintable?: string[]
+  } = {}
 ): Promise<ScanSetup> {
   const namespace = `e2e-${randomBytes(4).toString('hex')}`
   const core = admin.makeApiClient(CoreV1Api)
@@ -177,7 +181,11 @@ export async function createScanSetup(
       apiGroups: [''],
       resources: ['serviceaccounts/token'],
       verbs: ['create'],
-      resourceNames: options.greedy ? ['scanner', 'greedy'] : ['scanner']
+      resourceNames: [
+        'scanner',
+        ...(options.greedy ? ['greedy'] : []),
+        ...(options.alsoMintable ?? [])
+      ]
     } as (typeof minterRules)[number])
   }
   if (options.greedy) {

@@ -51,6 +51,8 @@ export class FakeRunner {
   readonly jobEnv: Record<string, string>
   private savedState: Record<string, string> = {}
   private step = 0
+  private mainInputs: Record<string, string> | undefined
+  private postRan = false
 
   constructor(jobEnv: Record<string, string> = {}) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'est-runner-'))
@@ -67,6 +69,7 @@ export class FakeRunner {
   ): Promise<StepResult> {
     const result = await this.run('main', inputs, extraEnv, {})
     this.savedState = result.state
+    this.mainInputs = inputs
     return result
   }
 
@@ -74,11 +77,18 @@ export class FakeRunner {
     inputs: Record<string, string>,
     extraEnv: Record<string, string> = {}
   ): Promise<StepResult> {
+    this.postRan = true
     const stateEnv: Record<string, string> = {}
     for (const [key, value] of Object.entries(this.savedState)) {
       stateEnv[`STATE_${key}`] = value
     }
     return this.run('post', inputs, extraEnv, stateEnv)
+  }
+
+  /** Run post if the test did not, as the runner always would, so tests leave nothing behind. */
+  async finish(): Promise<void> {
+    if (this.mainInputs && !this.postRan) await this.post(this.mainInputs)
+    this.cleanup()
   }
 
   cleanup(): void {
