@@ -7,7 +7,10 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '__tests__/tsconfig.json' }]
+    '^.+\\.ts$': [
+      'ts-jest',
+      { useESM: true, tsconfig: '__tests__/tsconfig.json' }
+    ]
   },
   clearMocks: true
 }

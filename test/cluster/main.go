@@ -95,8 +95,10 @@ func main() {
 	cmd := app.NewAPIServerCommand()
 	args := append(os.Args[1:], "--etcd-servers="+etcdURL.String())
 	cmd.SetArgs(args)
-	code := cli.Run(cmd)
-
+	if code := cli.Run(cmd); code != 0 {
+		// Skip etcd's noisy shutdown so the apiserver's error stays at the end
+		// of the log, where `cluster.mjs up` shows it; the data is throwaway.
+		os.Exit(code)
+	}
 	etcd.Close()
-	os.Exit(code)
 }
