@@ -3,6 +3,16 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { jest } from '@jest/globals'
+import {
+  GITHUB_RUN_ENV,
+  parseFileCommandEntries,
+  parseFileCommands
+} from './runner-files.ts'
+export {
+  parseFileCommandEntries,
+  parseFileCommands,
+  type FileCommand
+} from './runner-files.ts'
 
 /** The file commands @actions/core writes to when these variables are set. */
 export const FILE_VARIABLES = [
@@ -16,44 +26,6 @@ export type FileVariable = (typeof FILE_VARIABLES)[number]
 /** Variables a real runner (or the developer's shell) may carry that would change what the action does. */
 const INTERFERING =
   /^(INPUT_|STATE_|GITHUB_|RUNNER_|ACTIONS_)|^(KUBECONFIG|KUBERNETES_SERVICE_HOST)$/
-
-/** One `name<<DELIM` / `name=value` entry of a file command, in write order. */
-export interface FileCommand {
-  name: string
-  value: string
-}
-
-/** Parse the `name<<DELIM\nvalue\nDELIM` (or `name=value`) format, keeping every entry in order. */
-export function parseFileCommandEntries(text: string): FileCommand[] {
-  const entries: FileCommand[] = []
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? ''
-    const heredoc = /^([^<=]+)<<(.+)$/.exec(line)
-    if (heredoc?.[1] && heredoc[2]) {
-      const end = lines.indexOf(heredoc[2], i + 1)
-      if (end === -1) throw new Error(`unterminated file command ${heredoc[1]}`)
-      entries.push({
-        name: heredoc[1],
-        value: lines.slice(i + 1, end).join('\n')
-      })
-      i = end
-    } else if (line.includes('=')) {
-      const at = line.indexOf('=')
-      entries.push({ name: line.slice(0, at), value: line.slice(at + 1) })
-    }
-  }
-  return entries
-}
-
-/** The last value written for each name, which is what the runner keeps. */
-export function parseFileCommands(text: string): Record<string, string> {
-  const result: Record<string, string> = {}
-  for (const entry of parseFileCommandEntries(text)) {
-    result[entry.name] = entry.value
-  }
-  return result
-}
 
 /**
  * A stand-in for the Actions runner around an in-process run(): private
@@ -87,14 +59,7 @@ export class TestRunner {
     Object.assign(process.env, {
       HOME: this.home,
       RUNNER_TEMP: this.temp,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_REPOSITORY: 'octo-org/scan-repo',
-      GITHUB_RUN_ID: '4242',
-      GITHUB_RUN_ATTEMPT: '1',
-      GITHUB_WORKFLOW: 'security-scan',
-      GITHUB_JOB: 'inspec',
-      GITHUB_ACTOR: 'octocat',
-      GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567'
+      ...GITHUB_RUN_ENV
     })
     this.newStep()
     this.capture()

@@ -2,6 +2,10 @@ import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import {
+  GITHUB_RUN_ENV,
+  parseFileCommands
+} from '../../../__fixtures__/runner-files.ts'
 
 /** What one step printed and wrote, as the runner would see it. */
 export interface StepResult {
@@ -17,25 +21,6 @@ export interface StepResult {
 }
 
 const REPO = path.resolve(import.meta.dirname, '..', '..', '..')
-
-/** Parse the `name<<DELIM\nvalue\nDELIM` (or `name=value`) file-command format. */
-export function parseFileCommands(text: string): Record<string, string> {
-  const result: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? ''
-    const heredoc = /^([^<=]+)<<(.+)$/.exec(line)
-    if (heredoc?.[1] && heredoc[2]) {
-      const end = lines.indexOf(heredoc[2], i + 1)
-      result[heredoc[1]] = lines.slice(i + 1, end).join('\n')
-      i = end
-    } else if (line.includes('=')) {
-      const at = line.indexOf('=')
-      result[line.slice(0, at)] = line.slice(at + 1)
-    }
-  }
-  return result
-}
 
 /**
  * A stand-in for the Actions runner: runs the bundled dist/main and
@@ -117,14 +102,7 @@ export class FakeRunner {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: this.home,
       RUNNER_TEMP: this.temp,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_REPOSITORY: 'octo-org/scan-repo',
-      GITHUB_RUN_ID: '4242',
-      GITHUB_RUN_ATTEMPT: '1',
-      GITHUB_WORKFLOW: 'security-scan',
-      GITHUB_JOB: 'inspec',
-      GITHUB_ACTOR: 'octocat',
-      GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+      ...GITHUB_RUN_ENV,
       ...this.jobEnv,
       ...files,
       ...inputEnv,
