@@ -21,6 +21,9 @@ export interface BootstrapRef {
   context: string
 }
 
+/** The directory name newKubeconfigDir() gives our own kubeconfigs. */
+const OWN_DIR = /^ephemeral-scan-token-[0-9a-f]{24}$/
+
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
 /**
@@ -35,8 +38,15 @@ export function chooseSource(
   const listed = (env.KUBECONFIG ?? '')
     .split(path.delimiter)
     .filter((p) => p !== '')
+  if (listed.some((p) => OWN_DIR.test(path.basename(path.dirname(p))))) {
+    throw new InputError(
+      `KUBECONFIG points at a kubeconfig an earlier use of this action wrote, ` +
+        `whose scanner token cannot mint: pass the bootstrap kubeconfig in the ` +
+        `'kubeconfig' input.`
+    )
+  }
   if (listed.length > 0) return { kind: 'files', paths: listed }
-  const home = path.join(os.homedir(), '.kube', 'config')
+  const home = path.join(env.HOME ?? os.homedir(), '.kube', 'config')
   if (fs.existsSync(home)) return { kind: 'files', paths: [home] }
   if (env.KUBERNETES_SERVICE_HOST && fs.existsSync(IN_CLUSTER_TOKEN)) {
     return { kind: 'in-cluster' }

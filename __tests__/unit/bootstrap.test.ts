@@ -1,0 +1,177 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as yaml from 'js-yaml'
+import { chooseSource, loadBootstrap } from '../../src/bootstrap.js'
+import { InputError } from '../../src/errors.js'
+
+const SECRET = 'bootstrap-secret-token-value-1234567890'
+
+function kubeconfig(
+  change: (doc: Record<string, unknown>) => void = () => undefined
+): string {
+  const doc: Record<string, unknown> = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'c',
+        cluster: {
+          server: 'https://127.0.0.1:6443',
+          'certificate-authority-data': 'Q0E='
+        }
+      }
+    ],
+    users: [{ name: 'u', user: { token: SECRET } }],
+    contexts: [
+      { name: 'ctx', context: { cluster: 'c', user: 'u' } },
+      { name: 'other', context: { cluster: 'c', user: 'u' } }
+    ],
+    'current-context': 'ctx'
+  }
+  change(doc)
+  return yaml.dump(doc)
+}
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn()
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a throw')
+}
+
+let home: string
+const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG }
+
+beforeEach(() => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'est-boot-'))
+  process.env.HOME = home
+  delete process.env.KUBECONFIG
+})
+
+afterEach(() => {
+  fs.rmSync(home, { recursive: true, force: true })
+  process.env.HOME = saved.HOME
+  if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG
+  else process.env.KUBECONFIG = saved.KUBECONFIG
+})
+
+describe('bootstrap.ts chooseSource', () => {
+  it('prefers the kubeconfig input over KUBECONFIG', () => {
+    expect(chooseSource('apiVersion: v1', { KUBECONFIG: '/a' })).toEqual({
+      kind: 'input'
+    })
+  })
+
+  it('uses every file KUBECONFIG lists, in order', () => {
+    expect(chooseSource('', { KUBECONFIG: '/a:/b:' })).toEqual({
+      kind: 'files',
+      paths: ['/a', '/b']
+    })
+  })
+
+  it('falls back to ~/.kube/config', () => {
+    const file = path.join(home, '.kube', 'config')
+    fs.mkdirSync(path.dirname(file))
+    fs.writeFileSync(file, kubeconfig())
+    expect(chooseSource('', { HOME: home })).toEqual({
+      kind: 'files',
+      paths: [file]
+    })
+  })
+
+  it('says how to provide a credential when there is none', () => {
+    const error = thrown(() => chooseSource('', { HOME: home }))
+    expect(error).toBeInstanceOf(InputError)
+    expect(error.message).toContain("set the 'kubeconfig' input")
+  })
+
+  it("refuses an earlier use's own kubeconfig as the bootstrap", () => {
+    const own = `/tmp/runner/ephemeral-scan-token-${'ab'.repeat(12)}/kubeconfig`
+    const error = thrown(() => chooseSource('', { KUBECONFIG: own }))
+    expect(error).toBeInstanceOf(InputError)
+    expect(error.message).toContain(
+      "pass the bootstrap kubeconfig in the 'kubeconfig' input"
+    )
+  })
+})
+
+describe('bootstrap.ts loadBootstrap', () => {
+  const input = { source: { kind: 'input' as const }, context: '' }
+
+  it('loads the current context of valid content', () => {
+    const kc = loadBootstrap(input, kubeconfig())
+    expect(kc.getCurrentContext()).toBe('ctx')
+    expect(kc.getCurrentCluster()?.server).toBe('https://127.0.0.1:6443')
+  })
+
+  it('switches to the named context', () => {
+    const kc = loadBootstrap({ ...input, context: 'other' }, kubeconfig())
+    expect(kc.getCurrentContext()).toBe('other')
+  })
+
+  it('names the missing context and the ones that exist', () => {
+    const error = thrown(() =>
+      loadBootstrap({ ...input, context: 'nope' }, kubeconfig())
+    )
+    expect(error.message).toBe(
+      "Input 'context' is 'nope', but the 'kubeconfig' input has no such context (it has: ctx, other): set 'context' to one of those."
+    )
+  })
+
+  it('reports bad YAML by line number without echoing the content', () => {
+    const broken = `${kubeconfig()}\n  bad: [unclosed ${SECRET}\n`
+    const error = thrown(() => loadBootstrap(input, broken))
+    expect(error).toBeInstanceOf(InputError)
+    expect(error.message).toMatch(/is not valid YAML \(line \d+\)/)
+    expect(error.message).not.toContain(SECRET)
+  })
+
+  it('refuses content with no contexts', () => {
+    const error = thrown(() => loadBootstrap(input, 'just: text'))
+    expect(error.message).toContain('contains no contexts')
+  })
+
+  it('refuses a cluster that skips TLS verification', () => {
+    const insecure = kubeconfig((doc) => {
+      doc.clusters = [
+        {
+          name: 'c',
+          cluster: {
+            server: 'https://127.0.0.1:6443',
+            'insecure-skip-tls-verify': true
+          }
+        }
+      ]
+    })
+    const error = thrown(() => loadBootstrap(input, insecure))
+    expect(error.message).toContain('insecure-skip-tls-verify')
+    expect(error.message).toContain('certificate-authority-data')
+  })
+
+  it('asks for a context when there is no current-context', () => {
+    const none = kubeconfig((doc) => {
+      delete doc['current-context']
+    })
+    const error = thrown(() => loadBootstrap(input, none))
+    expect(error.message).toContain("set the 'context' input")
+  })
+
+  it('names an unreadable kubeconfig file', () => {
+    const error = thrown(() =>
+      loadBootstrap(
+        {
+          source: { kind: 'files', paths: ['/nonexistent/kubeconfig'] },
+          context: ''
+        },
+        ''
+      )
+    )
+    expect(error.message).toContain(
+      '/nonexistent/kubeconfig cannot be read (ENOENT)'
+    )
+  })
+})
