@@ -61,7 +61,10 @@ try {
     'service-account': 'scanner',
     namespace,
     duration: '15m',
-    kubeconfig: setup.bootstrapKubeconfig
+    kubeconfig: setup.bootstrapKubeconfig,
+    'expect-allowed': 'list pods\ncreate pods/app-pod-1 --subresource=exec',
+    'expect-denied': 'get secrets\ncreate pods/exec\nlist pods -n kube-system',
+    'excess-privilege': 'fail'
   }
 
   say(

@@ -55,6 +55,7 @@ export async function run(): Promise<void> {
     state.credentialId = minted.credentialId
     state.expiration = rfc3339(minted.expiration)
     saveRunState(state)
+    describeMint(lifetime, minted)
 
     const content = serialiseKubeconfig(
       buildKubeconfig(currentCluster(kc), minted.token, inputs.namespace)
@@ -71,7 +72,7 @@ export async function run(): Promise<void> {
       core.exportVariable('KUBECONFIG', file)
     }
     saveRunState(state)
-    report(inputs, lifetime, minted, file)
+    report(inputs, minted, file)
   } catch (error) {
     await rollBack(state, api)
     core.setFailed(redact(errorMessage(error)))
@@ -116,29 +117,26 @@ async function proveToken(
   if (proof) enforceProof(proof, request)
 }
 
-function report(
-  inputs: Inputs,
-  lifetime: Lifetime,
-  minted: MintedToken,
-  file: string
-): void {
-  const expiration = rfc3339(minted.expiration)
+function report(inputs: Inputs, minted: MintedToken, file: string): void {
   core.setOutput('kubeconfig', file)
-  core.setOutput('expiration', expiration)
+  core.setOutput('expiration', rfc3339(minted.expiration))
   core.setOutput('expires-in', String(minted.expiresIn))
   core.setOutput('credential-id', minted.credentialId)
   core.setOutput('service-account', minted.username)
   if (inputs.outputToken) core.setOutput('token', minted.token)
+  core.info(
+    `Kubeconfig: ${file}${inputs.exportKubeconfig ? ' (exported as KUBECONFIG)' : ''}`
+  )
+}
+
+function describeMint(lifetime: Lifetime, minted: MintedToken): void {
   core.info(`Minted a token for ${minted.username} (${lifetime.reason}).`)
   core.info(`Bound to: ${minted.boundTo}.`)
   core.info(
-    `Expires at ${expiration} (in ${formatDuration(minted.expiresIn)}).`
+    `Expires at ${rfc3339(minted.expiration)} (in ${formatDuration(minted.expiresIn)}).`
   )
   core.info(
     `credential-id (jti, as the audit log records it): ${minted.credentialId}`
-  )
-  core.info(
-    `Kubeconfig: ${file}${inputs.exportKubeconfig ? ' (exported as KUBECONFIG)' : ''}`
   )
 }
 

@@ -98,6 +98,11 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
         `that rewrites identities before using this cluster.`
     )
   }
+  if (proof.identity) {
+    core.info(
+      `Verified with SelfSubjectReview: the token authenticates as ${proof.identity.username}.`
+    )
+  }
   if (proof.checks.length > 0) {
     core.info(
       `Permission checks (as the minted token):\n${checksTable(proof.checks)}`
@@ -122,7 +127,11 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
       'The rules review was incomplete; risky permissions were confirmed with access reviews.'
     )
   }
-  if (findings.length === 0) return
+  if (findings.length === 0) {
+    if (proof.privilege)
+      core.info('Excess-privilege review: nothing a scanner should not hold.')
+    return
+  }
   const lines = findings.map((f) => `${f.risk}: ${f.evidence}`)
   if (request.excessPrivilege === 'fail') {
     throw new ActionError(
