@@ -20,7 +20,12 @@ import {
   deleteNamespace,
   type ScanSetup
 } from './support/cluster.js'
-import { FakeRunner, leaksOf, type StepResult } from './support/runner.js'
+import {
+  FakeRunner,
+  leaksOf,
+  maskedValues,
+  type StepResult
+} from './support/runner.js'
 
 const admin = adminKubeConfig()
 let setup: ScanSetup
@@ -77,6 +82,9 @@ async function expectCleanFailure(
   expect(main.outputs.kubeconfig).toBeUndefined()
   expect(await anchorsIn(admin, s.namespace)).toEqual([])
   expect(leaksOf(s.minterToken, main.everything)).toEqual([])
+  for (const secret of maskedValues(main.stdout)) {
+    expect(leaksOf(secret, main.everything)).toEqual([])
+  }
   // Post after a failed main has nothing left to do and does not warn.
   const post = await runner.post({ kubeconfig: s.bootstrapKubeconfig })
   expect(post.code).toBe(0)

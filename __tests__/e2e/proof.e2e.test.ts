@@ -19,7 +19,7 @@ import {
   tokenIn,
   type ScanSetup
 } from './support/cluster.js'
-import { FakeRunner, leaksOf } from './support/runner.js'
+import { FakeRunner, leaksOf, maskedValues } from './support/runner.js'
 
 const admin = adminKubeConfig()
 let setup: ScanSetup
@@ -118,8 +118,10 @@ describe('least-privilege proof on a real cluster', () => {
 
   it('fails with a table when an expectation does not hold, and revokes the token', async () => {
     const r = runner()
+    // A debug run, so the leak check below also covers debug output on a failure path.
     const main = await r.main(
-      inputs({ 'expect-denied': 'list pods\nget secrets' })
+      inputs({ 'expect-denied': 'list pods\nget secrets' }),
+      { RUNNER_DEBUG: '1', ACTIONS_STEP_DEBUG: 'true' }
     )
     expect(main.code).toBe(1)
     expect(main.stdout).toMatch(
@@ -134,6 +136,11 @@ describe('least-privilege proof on a real cluster', () => {
     )
     expect(fs.readdirSync(r.temp)).toEqual([])
     expect(await anchorsIn(admin, setup.namespace)).toEqual([])
+    // Both the bootstrap token and the minted one were masked, and printed nowhere else.
+    const secrets = maskedValues(main.stdout)
+    expect(secrets).toHaveLength(2)
+    for (const secret of secrets)
+      expect(leaksOf(secret, main.everything)).toEqual([])
   })
 
   it('warns about Secret reads and a wildcard for an over-privileged account', async () => {

@@ -162,3 +162,11 @@ export function leaksOf(secret: string, text: string): string[] {
   }
   return found
 }
+
+/** Every value a step registered with ::add-mask:: (the credentials it saw). */
+export function maskedValues(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::add-mask::'))
+    .map((line) => line.slice('::add-mask::'.length))
+}
