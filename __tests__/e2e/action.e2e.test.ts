@@ -13,7 +13,11 @@ import {
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node'
+import {
+  AuthenticationV1Api,
+  CoreV1Api,
+  KubeConfig
+} from '@kubernetes/client-node'
 import {
   adminKubeConfig,
   anchorsIn,
@@ -145,6 +149,45 @@ describe('main step on a real cluster', () => {
     expect(main.outputs['credential-id']).toMatch(/^[0-9a-f-]{36}$/)
     expect(user?.extra?.['authentication.kubernetes.io/credential-id']).toEqual(
       [`JTI=${main.outputs['credential-id'] ?? ''}`]
+    )
+  })
+})
+
+describe('audit trail on a real cluster', () => {
+  it('labels and annotates the per-run Secret so an admin can map it to the run and sweep it', async () => {
+    const runner = newRunner()
+    const main = await runner.main(baseInputs())
+    expect(main.code).toBe(0)
+    const list = await admin.makeApiClient(CoreV1Api).listNamespacedSecret({
+      namespace: setup.namespace,
+      labelSelector:
+        'app.kubernetes.io/managed-by=ephemeral-scan-token,ephemeral-scan-token/run-id=4242'
+    })
+    expect(list.items).toHaveLength(1)
+    const meta = list.items[0]?.metadata
+    expect(meta?.labels).toMatchObject({
+      'ephemeral-scan-token/repository': 'octo-org_scan-repo',
+      'ephemeral-scan-token/run-attempt': '1',
+      'ephemeral-scan-token/service-account': 'scanner'
+    })
+    expect(meta?.annotations).toMatchObject({
+      'ephemeral-scan-token/repository': 'octo-org/scan-repo',
+      'ephemeral-scan-token/workflow': 'security-scan',
+      'ephemeral-scan-token/run-id': '4242',
+      'ephemeral-scan-token/run-attempt': '1',
+      'ephemeral-scan-token/job': 'inspec',
+      'ephemeral-scan-token/actor': 'octocat',
+      'ephemeral-scan-token/sha': '0123456789abcdef0123456789abcdef01234567'
+    })
+    const expiresAt = Date.parse(
+      meta?.annotations?.['ephemeral-scan-token/expires-at'] ?? ''
+    )
+    expect(
+      Math.abs(expiresAt - Date.parse(main.outputs.expiration ?? ''))
+    ).toBeLessThan(5000)
+    // The credential id is in the log for correlation with the audit log.
+    expect(main.stdout).toContain(
+      `credential-id (jti, as the audit log records it): ${main.outputs['credential-id'] ?? 'missing'}`
     )
   })
 })
