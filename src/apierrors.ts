@@ -62,6 +62,28 @@ function networkCode(error: unknown): string | undefined {
   return undefined
 }
 
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH'
+])
+
+/**
+ * True when the request certainly did not take effect: the server refused it
+ * (4xx), or no connection (or no trusted TLS session) was ever made. After a
+ * timeout, a reset or a 5xx it may have.
+ */
+export function certainlyNotApplied(error: unknown): boolean {
+  const status = httpStatus(error)
+  if (status !== undefined) return status >= 400 && status < 500
+  const code = networkCode(error)
+  return (
+    code !== undefined && (NEVER_CONNECTED.has(code) || TLS_CODES.test(code))
+  )
+}
+
 /** `User "system:serviceaccount:ci:minter"` from an RBAC denial, if present. */
 function deniedUser(status: KubeStatus): string {
   const match = /User "([^"]+)"/.exec(status.message ?? '')
@@ -106,6 +128,14 @@ export function describeApiError(
     )
   }
   const body = kubeStatus(error)
+  if (status === 401 && call.operation === 'review') {
+    return new ActionError(
+      `The API server at ${call.server} does not accept the minted token ` +
+        `(401 Unauthorized) for its self-checks: if 'audiences' is set, the ` +
+        `token is for another service, so also set 'verify: false', ` +
+        `'excess-privilege: off' and no 'expect-*' checks.`
+    )
+  }
   if (status === 401) {
     return new ActionError(
       `The API server at ${call.server} rejected the bootstrap credential ` +

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { KubeConfig, type Cluster } from '@kubernetes/client-node'
-import { InputError } from './errors.js'
+import { ActionError, InputError } from './errors.js'
 import { maskSecret } from './secrets.js'
 
 /**
@@ -19,6 +19,8 @@ export interface BootstrapRef {
   source: BootstrapSource
   /** Context to use; '' means the kubeconfig's current context. */
   context: string
+  /** The API server main used; post refuses to clean up anywhere else. */
+  server?: string
 }
 
 /** The directory name newKubeconfigDir() gives our own kubeconfigs. */
@@ -167,10 +169,58 @@ export function loadBootstrap(
         `certificate-authority-data to the kubeconfig instead.`
     )
   }
+  if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+    throw new InputError(
+      `NODE_TLS_REJECT_UNAUTHORIZED=0 is set for this step, which would turn ` +
+        `off certificate checks for the bootstrap credential and the new token: ` +
+        `remove it and put the cluster's CA in the kubeconfig instead.`
+    )
+  }
+  for (const [field, file] of [
+    ['certificate-authority', cluster.caFile],
+    ['client-certificate', kc.getCurrentUser()?.certFile],
+    ['client-key', kc.getCurrentUser()?.keyFile]
+  ] as const) {
+    if (file && !fs.existsSync(file)) {
+      throw new InputError(
+        `The ${field} file ${file} named in ${where} does not exist: fix the ` +
+          `path or embed the data (${field}-data) in the kubeconfig in ${fixInput}.`
+      )
+    }
+  }
   if (!kc.getCurrentUser()) {
     throw new InputError(
       `The context '${kc.getCurrentContext()}' in ${where} names a user that ` +
         `is not defined: fix the kubeconfig in ${fixInput}.`
+    )
+  }
+  return kc
+}
+
+/**
+ * What post saves about the bootstrap: the context main actually used (a
+ * later step may switch the current context) and its server.
+ */
+export function pinBootstrap(ref: BootstrapRef, kc: KubeConfig): BootstrapRef {
+  return {
+    ...ref,
+    context: kc.getCurrentContext(),
+    server: kc.getCurrentCluster()?.server
+  }
+}
+
+/** Post's view of the bootstrap: the same context, and the same server or nothing. */
+export function reloadBootstrap(
+  ref: BootstrapRef,
+  kubeconfigInput: string
+): KubeConfig {
+  const kc = loadBootstrap(ref, kubeconfigInput)
+  const server = kc.getCurrentCluster()?.server
+  if (ref.server && server !== ref.server) {
+    throw new ActionError(
+      `the bootstrap kubeconfig now points at ${server ?? 'no server'}, not at ` +
+        `${ref.server} where the token was minted, so nothing was deleted there: ` +
+        `delete the per-run Secret by hand or let the token expire`
     )
   }
   return kc
@@ -183,6 +233,19 @@ export function maskBootstrapCredentials(kc: KubeConfig): void {
   maskSecret(user.token)
   maskSecret(user.password)
   maskSecret(user.keyData)
+  // Legacy auth-provider entries (oidc, gcp, azure) keep tokens in config.
+  const config = (
+    user.authProvider as { config?: Record<string, unknown> } | undefined
+  )?.config
+  for (const key of [
+    'access-token',
+    'id-token',
+    'refresh-token',
+    'client-secret'
+  ]) {
+    const value = config?.[key]
+    if (typeof value === 'string') maskSecret(value)
+  }
 }
 
 /** The cluster fields the minted kubeconfig inherits. */

@@ -29,7 +29,8 @@ const SUBRESOURCES = new Set([
   'eviction',
   'binding',
   'ephemeralcontainers',
-  'scale'
+  'scale',
+  'approval'
 ])
 
 // Without discovery we resolve the common short names and groups ourselves;
@@ -98,8 +99,40 @@ export const CLUSTER_SCOPED = new Set([
   'customresourcedefinitions',
   'storageclasses',
   'priorityclasses',
+  'volumeattachments',
+  'csidrivers',
+  'csinodes',
+  'runtimeclasses',
+  'ingressclasses',
+  'apiservices',
   'users',
   'groups'
+])
+
+/** Core-group resources, so that a typo cannot silently pass as "denied". */
+const CORE = new Set([
+  'pods',
+  'services',
+  'secrets',
+  'configmaps',
+  'serviceaccounts',
+  'endpoints',
+  'events',
+  'limitranges',
+  'resourcequotas',
+  'persistentvolumeclaims',
+  'replicationcontrollers',
+  'podtemplates',
+  'bindings',
+  'componentstatuses',
+  'nodes',
+  'namespaces',
+  'persistentvolumes',
+  // Impersonation targets (`impersonate users`).
+  'users',
+  'groups',
+  'uids',
+  'userextras'
 ])
 
 function fail(input: string, line: string, problem: string): never {
@@ -110,12 +143,58 @@ function fail(input: string, line: string, problem: string): never {
   )
 }
 
-function resolveType(type: string): { resource: string; group: string } {
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+function resolveType(
+  input: string,
+  line: string,
+  type: string
+): { resource: string; group: string } {
+  if (type === '*') return { resource: '*', group: '*' }
+  if (!/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/.test(type)) {
+    fail(
+      input,
+      line,
+      `has the resource '${type}', which is not a lowercase resource name`
+    )
+  }
   const dot = type.indexOf('.')
   const base = dot === -1 ? type : type.slice(0, dot)
   const resource = ALIASES[base] ?? base
-  const group = dot === -1 ? (GROUPS[resource] ?? '') : type.slice(dot + 1)
+  if (dot === -1) {
+    if (!CORE.has(resource) && !(resource in GROUPS)) {
+      fail(
+        input,
+        line,
+        `has the resource '${type}', which is not a known resource: write other resources as 'plural.group' (for example 'horizontalpodautoscalers.autoscaling')`
+      )
+    }
+    return { resource, group: GROUPS[resource] ?? '' }
+  }
+  const group = type.slice(dot + 1)
+  if (/^v\d/.test(group)) {
+    fail(
+      input,
+      line,
+      `has the resource '${type}' with a version: write 'plural.group' without the version`
+    )
+  }
   return { resource, group }
+}
+
+function checkNamespaceValue(
+  input: string,
+  line: string,
+  ns: string | undefined
+): string {
+  if (ns === undefined || ns.length > 63 || !DNS_LABEL.test(ns)) {
+    fail(
+      input,
+      line,
+      `has the namespace '${ns ?? ''}', which is not a valid namespace name`
+    )
+  }
+  return ns
 }
 
 /** Parse one line; `namespace` is the default for namespaced resources. */
@@ -134,12 +213,20 @@ export function parseCheck(
     if (word === '-n' || word === '--namespace') {
       ns = words[++i]
       if (!ns) fail(input, line, `has '${word}' without a namespace`)
+      ns = checkNamespaceValue(input, line, ns)
     } else if (word.startsWith('--namespace=')) {
-      ns = word.slice('--namespace='.length)
+      ns = checkNamespaceValue(input, line, word.slice('--namespace='.length))
     } else if (word === '-A' || word === '--all-namespaces') {
       allNamespaces = true
     } else if (word.startsWith('--subresource=')) {
       subresource = word.slice('--subresource='.length)
+      if (!/^[a-z]+$/.test(subresource)) {
+        fail(
+          input,
+          line,
+          `has the subresource '${subresource}', which is not a subresource name`
+        )
+      }
     } else if (word.startsWith('-')) {
       fail(input, line, `has the unknown option '${word}'`)
     } else {
@@ -177,7 +264,7 @@ export function parseCheck(
     if (subresource === '' && SUBRESOURCES.has(second)) subresource = second
     else name = second
   }
-  const { resource, group } = resolveType(type)
+  const { resource, group } = resolveType(input, line, type)
   const scoped = CLUSTER_SCOPED.has(resource)
   return {
     line,

@@ -40,7 +40,12 @@ export function resolveLifetime(
   if (wanted <= maxSeconds) {
     return {
       seconds: wanted,
-      reason: `duration: auto (job timeout ${DEFAULT_JOB_TIMEOUT_MINUTES}m + 5m buffer)`
+      reason: `duration: auto (job timeout ${DEFAULT_JOB_TIMEOUT_MINUTES}m + 5m buffer)`,
+      warning:
+        `duration: auto could not read this job's timeout-minutes, so it assumed ` +
+        `GitHub's default of ${DEFAULT_JOB_TIMEOUT_MINUTES}m plus 5m ` +
+        `(${formatDuration(wanted)}); set 'duration' to your scan's expected ` +
+        `time plus a margin to choose a shorter lifetime.`
     }
   }
   return {

@@ -5,6 +5,7 @@ import {
   currentCluster,
   loadBootstrap,
   maskBootstrapCredentials,
+  pinBootstrap,
   type BootstrapRef
 } from './bootstrap.js'
 import { cleanUp } from './cleanup.js'
@@ -47,7 +48,7 @@ export async function run(): Promise<void> {
     const lifetime = resolveLifetime(inputs.duration, inputs.maxDurationSeconds)
     if (lifetime.warning) core.warning(lifetime.warning)
 
-    state.bootstrap = bootstrap
+    state.bootstrap = pinBootstrap(bootstrap, kc)
     saveRunState(state)
     api = connect(kc)
     const minted = await mintToken(api, inputs, lifetime, state)
@@ -74,7 +75,13 @@ export async function run(): Promise<void> {
     saveRunState(state)
     report(inputs, minted, file)
   } catch (error) {
-    await rollBack(state, api)
+    try {
+      await rollBack(state, api)
+    } catch (rollbackError) {
+      core.warning(
+        `Rollback did not finish: ${redact(errorMessage(rollbackError))}`
+      )
+    }
     core.setFailed(redact(errorMessage(error)))
   }
 }
@@ -140,7 +147,10 @@ function describeMint(lifetime: Lifetime, minted: MintedToken): void {
   )
 }
 
-/** A failed main leaves nothing behind: no Secret, no file, no changed env. */
+/**
+ * A failed main leaves nothing behind: no Secret, no file, no changed env.
+ * If any part could not be undone, the state stays so that post tries again.
+ */
 async function rollBack(
   state: RunState,
   api: ClusterApi | undefined
@@ -152,5 +162,5 @@ async function rollBack(
   })
   for (const line of result.done) core.info(`Rolled back: ${line}`)
   for (const problem of result.problems) core.warning(redact(problem))
-  clearRunState()
+  if (result.problems.length === 0) clearRunState()
 }

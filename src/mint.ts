@@ -2,7 +2,11 @@ import * as core from '@actions/core'
 import type { V1BoundObjectReference } from '@kubernetes/client-node'
 import { anchorManifest, anchorName, type AnchorRef } from './anchor.js'
 import type { ClusterApi, IssuedToken } from './api.js'
-import { describeApiError, type FailedCall } from './apierrors.js'
+import {
+  certainlyNotApplied,
+  describeApiError,
+  type FailedCall
+} from './apierrors.js'
 import { formatDuration } from './duration.js'
 import { ActionError } from './errors.js'
 import type { Inputs } from './inputs.js'
@@ -55,9 +59,12 @@ async function bindTarget(
     )
     anchor.uid = created.metadata?.uid
   } catch (error) {
-    // Nothing was created: forget it so cleanup does not go looking for it.
-    delete state.anchor
-    saveRunState(state)
+    // Refused, or never connected: nothing exists, so forget it. After a
+    // timeout or 5xx the Secret may exist; keep it so cleanup deletes it.
+    if (certainlyNotApplied(error)) {
+      delete state.anchor
+      saveRunState(state)
+    }
     throw describeApiError(error, {
       operation: 'create-secret',
       server: api.server,
@@ -120,17 +127,30 @@ export async function mintToken(
   }
   const claims = decodeClaims(issued.token)
   const issuedAt = claims.iat ? claims.iat * 1000 : Date.now()
-  const expiration =
+  const stated =
     issued.expirationTimestamp ??
     (claims.exp ? new Date(claims.exp * 1000) : undefined)
-  if (!expiration) {
+  if (!stated) {
     throw new ActionError(
       'The API server returned a token without an expiration: refusing to use a token whose lifetime is unknown.'
     )
   }
+  // A Pod-bound token asked for exactly 3607 s is silently extended to a year
+  // in its `exp` claim while the status still says 1 h: trust the claim.
+  let expiration = stated
+  if (claims.exp && claims.exp * 1000 > stated.getTime() + 60_000) {
+    expiration = new Date(claims.exp * 1000)
+    core.warning(
+      `The token's exp claim (${rfc3339(expiration)}) is later than the ` +
+        `reported expiry (${rfc3339(stated)}): the API server extended it ` +
+        `(--service-account-extend-token-expiration); avoid a duration of ` +
+        `exactly 3607s with 'bind-to: pod:'.`
+    )
+  }
   const expiresIn =
-    issued.grantedSeconds ??
-    Math.round((expiration.getTime() - issuedAt) / 1000)
+    expiration === stated && issued.grantedSeconds !== undefined
+      ? issued.grantedSeconds
+      : Math.round((expiration.getTime() - issuedAt) / 1000)
   if (expiresIn !== lifetime.seconds) {
     core.warning(
       `The API server granted ${formatDuration(expiresIn)} instead of the ` +

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { connect } from './api.js'
-import { loadBootstrap } from './bootstrap.js'
+import { maskBootstrapCredentials, reloadBootstrap } from './bootstrap.js'
 import { cleanUp } from './cleanup.js'
 import { errorMessage } from './errors.js'
 import { getCleanupInput, getKubeconfigInput } from './inputs.js'
@@ -30,7 +30,10 @@ export async function run(): Promise<void> {
       if (!bootstrap)
         throw new Error('the main step saved no bootstrap identity')
       // The identity that minted, never the KUBECONFIG main pointed at the token.
-      return connect(loadBootstrap(bootstrap, getKubeconfigInput()))
+      const kc = reloadBootstrap(bootstrap, getKubeconfigInput())
+      // So that redact() knows the bootstrap credential in this process too.
+      maskBootstrapCredentials(kc)
+      return connect(kc)
     })
     for (const line of report.done) core.info(line)
     for (const problem of report.problems) core.warning(redact(problem))

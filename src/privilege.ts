@@ -92,9 +92,13 @@ const CLUSTER_PROBES = [
   'escalate clusterroles',
   'bind clusterroles',
   'impersonate users',
+  'impersonate groups',
   'impersonate serviceaccounts --all-namespaces',
   'create persistentvolumes',
-  'create mutatingwebhookconfigurations'
+  'create mutatingwebhookconfigurations',
+  'create validatingwebhookconfigurations',
+  'create certificatesigningrequests',
+  'update certificatesigningrequests/approval'
 ]
 
 /** Where the rules review is incomplete, confirm each risk with an access review. */
@@ -124,25 +128,16 @@ export interface PrivilegeReport {
   incomplete: boolean
 }
 
-/** Everything the token may do that a scanner should not. */
-export async function findExcessPrivilege(
+/** The rules review and its confirmations for one namespace. */
+async function reviewNamespace(
   api: TokenApi,
   namespace: string
-): Promise<PrivilegeReport> {
+): Promise<{ findings: Finding[]; incomplete: boolean }> {
   const review = await api.rules(namespace)
-  const findings = classifyRules(review.rules)
-  const cluster = await allowed(
-    api,
-    CLUSTER_PROBES.map((line) =>
-      parseCheck('excess-privilege', line, namespace)
-    )
-  )
-  for (const check of cluster) {
-    findings.push({
-      risk: RISKS.cluster,
-      evidence: `allowed: ${describeCheck(check)}`
-    })
-  }
+  const findings = classifyRules(review.rules).map((f) => ({
+    ...f,
+    evidence: `${f.evidence} in namespace ${namespace}`
+  }))
   if (review.incomplete) {
     const probes = NAMESPACE_PROBES.map(([line, risk]) => ({
       check: parseCheck('excess-privilege', line, namespace),
@@ -162,4 +157,32 @@ export async function findExcessPrivilege(
     }
   }
   return { findings, incomplete: review.incomplete }
+}
+
+/**
+ * Everything the token may do that a scanner should not: in its own
+ * namespace, in every namespace the checks name, and cluster-wide.
+ */
+export async function findExcessPrivilege(
+  api: TokenApi,
+  namespaces: string[]
+): Promise<PrivilegeReport> {
+  const unique = [...new Set(namespaces.filter((ns) => ns !== ''))]
+  const perNamespace = await Promise.all(
+    unique.map((ns) => reviewNamespace(api, ns))
+  )
+  const findings = perNamespace.flatMap((r) => r.findings)
+  const cluster = await allowed(
+    api,
+    CLUSTER_PROBES.map((line) =>
+      parseCheck('excess-privilege', line, unique[0] ?? 'default')
+    )
+  )
+  for (const check of cluster) {
+    findings.push({
+      risk: RISKS.cluster,
+      evidence: `allowed: ${describeCheck(check)}`
+    })
+  }
+  return { findings, incomplete: perNamespace.some((r) => r.incomplete) }
 }

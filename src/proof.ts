@@ -54,7 +54,11 @@ export async function gatherProof(
       return { ...w, allowed, ok: allowed === (w.expected === 'allowed') }
     })
     if (request.excessPrivilege !== 'off') {
-      proof.privilege = await findExcessPrivilege(api, request.namespace)
+      // The token's namespace and every namespace the checks look at.
+      proof.privilege = await findExcessPrivilege(api, [
+        request.namespace,
+        ...wanted.map((w) => w.check.namespace)
+      ])
     }
     return proof
   } catch (error) {

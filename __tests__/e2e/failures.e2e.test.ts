@@ -86,7 +86,7 @@ async function expectCleanFailure(
     expect(leaksOf(secret, main.everything)).toEqual([])
   }
   // Post after a failed main has nothing left to do and does not warn.
-  const post = await runner.post({ kubeconfig: s.bootstrapKubeconfig })
+  const post = await runner.post(runner.mainInputs ?? {})
   expect(post.code).toBe(0)
   expect(post.stdout).not.toContain('::warning::')
   return message

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { ApiException } from '@kubernetes/client-node'
 import {
+  certainlyNotApplied,
   describeApiError,
   httpStatus,
   type FailedCall
@@ -274,5 +275,37 @@ describe('apierrors.ts', () => {
     const message = describe1(error, mint)
     expect(message).toContain('HTTP 502')
     expect(message).not.toContain('<html>')
+  })
+})
+
+describe('apierrors.ts 401 during the self-checks', () => {
+  it('blames the minted token and points at audiences, not the bootstrap credential', () => {
+    const message = describeApiError(apiException(401), {
+      operation: 'review',
+      server: SERVER,
+      namespace: 'scans'
+    }).message
+    expect(message).toContain('does not accept the minted token')
+    expect(message).toContain("'audiences'")
+    expect(message).not.toContain('bootstrap credential')
+  })
+})
+
+describe('apierrors.ts certainlyNotApplied', () => {
+  it.each([
+    ['a 403', apiException(403), true],
+    ['a 409', apiException(409), true],
+    ['a 500', apiException(500), false],
+    ['a refused connection', fetchFailed('ECONNREFUSED'), true],
+    [
+      'an untrusted certificate',
+      fetchFailed('SELF_SIGNED_CERT_IN_CHAIN'),
+      true
+    ],
+    ['a timeout', fetchFailed('ETIMEDOUT'), false],
+    ['a reset connection', fetchFailed('ECONNRESET'), false],
+    ['an unknown error', new Error('boom'), false]
+  ])('after %s is %p', (_name, error, expected) => {
+    expect(certainlyNotApplied(error)).toBe(expected)
   })
 })

@@ -3,7 +3,12 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import * as yaml from 'js-yaml'
-import { chooseSource, loadBootstrap } from '../../src/bootstrap.js'
+import {
+  chooseSource,
+  loadBootstrap,
+  pinBootstrap,
+  reloadBootstrap
+} from '../../src/bootstrap.js'
 import { InputError } from '../../src/errors.js'
 
 const SECRET = 'bootstrap-secret-token-value-1234567890'
@@ -172,6 +177,56 @@ describe('bootstrap.ts loadBootstrap', () => {
     )
     expect(error.message).toContain(
       '/nonexistent/kubeconfig cannot be read (ENOENT)'
+    )
+  })
+
+  it('refuses to run with NODE_TLS_REJECT_UNAUTHORIZED=0', () => {
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
+    try {
+      const error = thrown(() => loadBootstrap(input, kubeconfig()))
+      expect(error.message).toContain('NODE_TLS_REJECT_UNAUTHORIZED=0')
+    } finally {
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED
+    }
+  })
+
+  it('names a certificate-authority file that does not exist, before any network call', () => {
+    const withFile = kubeconfig((doc) => {
+      doc.clusters = [
+        {
+          name: 'c',
+          cluster: {
+            server: 'https://127.0.0.1:6443',
+            'certificate-authority': '/nonexistent/ca.crt'
+          }
+        }
+      ]
+    })
+    const error = thrown(() => loadBootstrap(input, withFile))
+    expect(error).toBeInstanceOf(InputError)
+    expect(error.message).toContain(
+      'certificate-authority file /nonexistent/ca.crt'
+    )
+  })
+})
+
+describe('bootstrap.ts pin and reload (post)', () => {
+  const input = { source: { kind: 'input' as const }, context: '' }
+
+  it('pins the context and server main used', () => {
+    const kc = loadBootstrap(input, kubeconfig())
+    expect(pinBootstrap(input, kc)).toEqual({
+      source: { kind: 'input' },
+      context: 'ctx',
+      server: 'https://127.0.0.1:6443'
+    })
+  })
+
+  it('refuses to clean up on another server than the one main used', () => {
+    const pinned = { ...input, context: 'ctx', server: 'https://10.0.0.1:6443' }
+    const error = thrown(() => reloadBootstrap(pinned, kubeconfig()))
+    expect(error.message).toContain(
+      'not at https://10.0.0.1:6443 where the token was minted'
     )
   })
 })

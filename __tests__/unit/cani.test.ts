@@ -65,7 +65,15 @@ describe('cani.ts', () => {
     ['get pods --output=yaml', "has the unknown option '--output=yaml'"],
     ['GET pods', 'not a Kubernetes verb'],
     ['get pods -n a -A', 'both -n and --all-namespaces'],
-    ['get a/b/c', "too many '/' parts"]
+    ['get a/b/c', "too many '/' parts"],
+    ['get Secrets', 'not a lowercase resource name'],
+    ['get hpa', "write other resources as 'plural.group'"],
+    ['list deployments.v1.apps', 'without the version'],
+    ['get secrets,configmaps', 'not a lowercase resource name'],
+    ['get pods -n --all-namespaces', 'not a valid namespace name'],
+    ['get pods --namespace=', 'not a valid namespace name'],
+    ['get pods -n Bad_NS', 'not a valid namespace name'],
+    ['create pods/p --subresource=Exec', 'not a subresource name']
   ])(
     'rejects %p with a sentence naming the input and the line',
     (line, problem) => {

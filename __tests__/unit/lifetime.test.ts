@@ -25,13 +25,17 @@ describe('lifetime.ts', () => {
     const lifetime = resolveLifetime({ kind: 'auto' }, 24 * 3600)
     expect(lifetime.seconds).toBe(21900)
     expect(lifetime.reason).toMatch(/auto/)
-    expect(lifetime.warning).toBeUndefined()
+    // The job's timeout was assumed, not read: the user is told so.
+    expect(lifetime.warning).toContain(
+      "could not read this job's timeout-minutes"
+    )
+    expect(lifetime.warning).toContain("set 'duration'")
   })
 
-  it('gives auto exactly 21900 s without a warning when max-duration equals it', () => {
+  it('gives auto exactly 21900 s, still warning that the timeout was assumed, when max-duration equals it', () => {
     const lifetime = resolveLifetime({ kind: 'auto' }, 21900)
     expect(lifetime.seconds).toBe(21900)
-    expect(lifetime.warning).toBeUndefined()
+    expect(lifetime.warning).toContain('assumed')
   })
 
   it('caps auto at max-duration and warns, naming the duration input and a value to set', () => {

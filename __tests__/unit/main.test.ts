@@ -18,6 +18,7 @@ import {
   created,
   fakeClusterApi,
   fakeTokenApi,
+  fetchFailed,
   forbidden,
   issued,
   type FakeClusterApi,
@@ -276,9 +277,12 @@ describe('main.ts', () => {
         namespace: NS,
         name: api.createSecret.mock.calls[0]?.[1].metadata?.name
       })
+      // The context and server main used are pinned, so post cannot be
+      // steered to another cluster by a later context switch.
       expect(seen[0]?.bootstrap).toEqual({
         source: { kind: 'input' },
-        context: ''
+        context: 'ci',
+        server: 'https://127.0.0.1:6443'
       })
       expect(process.exitCode).toBeUndefined()
     })
@@ -534,6 +538,21 @@ describe('main.ts', () => {
       const warnings = runner.commands('warning')
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toMatch(/may not delete the per-run Secret/)
+      // The state stays, so that post tries the revocation again.
+      expect(runner.stateHistory().at(-1)).not.toBe('')
+      expect(lastState(runner.read('GITHUB_STATE'))?.anchor?.name).toMatch(
+        /^ephemeral-scan-token-/
+      )
+    })
+
+    it('keeps the Secret in state when creating it timed out (it may exist)', async () => {
+      api.createSecret.mockRejectedValue(fetchFailed('ETIMEDOUT'))
+      api.deleteSecret.mockResolvedValue('absent')
+      await run()
+      expectFailedWithOneError(/Could not reach the API server/)
+      // Rollback looked for it by name rather than assuming it was never made.
+      expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+      expect(api.requestToken).not.toHaveBeenCalled()
     })
   })
 })

@@ -121,7 +121,7 @@ describe('privilege.ts findExcessPrivilege', () => {
       false,
       (c) => c.resource === 'secrets' && c.namespace === '' && c.verb === 'list'
     )
-    const report = await findExcessPrivilege(api, 'scan')
+    const report = await findExcessPrivilege(api, ['scan'])
     expect(report.findings).toEqual([
       {
         risk: RISKS.cluster,
@@ -137,7 +137,7 @@ describe('privilege.ts findExcessPrivilege', () => {
       (c) =>
         c.namespace === 'scan' && c.resource === 'secrets' && c.verb === 'get'
     )
-    const report = await findExcessPrivilege(api, 'scan')
+    const report = await findExcessPrivilege(api, ['scan'])
     expect(report.incomplete).toBe(true)
     expect(report.findings).toEqual([
       {
@@ -149,7 +149,7 @@ describe('privilege.ts findExcessPrivilege', () => {
 
   it('asks no namespaced probes when the rules review is complete', async () => {
     const api = fakeApi(SCANNER, false, () => false)
-    await findExcessPrivilege(api, 'scan')
+    await findExcessPrivilege(api, ['scan'])
     const asked = (api.canI as jest.Mock<TokenApi['canI']>).mock.calls.map(
       ([c]) => c
     )

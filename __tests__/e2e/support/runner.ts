@@ -36,7 +36,8 @@ export class FakeRunner {
   readonly jobEnv: Record<string, string>
   private savedState: Record<string, string> = {}
   private step = 0
-  private mainInputs: Record<string, string> | undefined
+  /** The inputs main ran with; post gets the same ones, as on a runner. */
+  mainInputs: Record<string, string> | undefined
   private postRan = false
 
   constructor(jobEnv: Record<string, string> = {}) {
