@@ -2,14 +2,7 @@
  * End-to-end: the bundled dist/main and dist/post, run the way the runner
  * runs them, against a real kube-apiserver and the real kubectl.
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it
-} from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -28,17 +21,12 @@ import {
   tokenIn,
   type ScanSetup
 } from './support/cluster.js'
-import { FakeRunner, leaksOf } from './support/runner.js'
+import { useRunners } from './support/hooks.js'
+import { leaksOf } from './support/runner.js'
 
 const admin = adminKubeConfig()
 let setup: ScanSetup
-const runners: FakeRunner[] = []
-
-function newRunner(jobEnv: Record<string, string> = {}): FakeRunner {
-  const runner = new FakeRunner(jobEnv)
-  runners.push(runner)
-  return runner
-}
+const newRunner = useRunners()
 
 function baseInputs(
   extra: Record<string, string> = {}
@@ -62,10 +50,6 @@ function keepCopy(file: string): string {
 
 beforeAll(async () => {
   setup = await createScanSetup(admin)
-})
-
-afterEach(async () => {
-  for (const runner of runners.splice(0)) await runner.finish()
 })
 
 afterAll(async () => {

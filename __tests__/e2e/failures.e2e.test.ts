@@ -2,14 +2,7 @@
  * End-to-end failure paths: each ends with one clear sentence, exit code 1,
  * no kubeconfig left in RUNNER_TEMP and no per-run Secret left in the cluster.
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it
-} from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as yaml from 'js-yaml'
@@ -20,6 +13,7 @@ import {
   deleteNamespace,
   type ScanSetup
 } from './support/cluster.js'
+import { useRunners } from './support/hooks.js'
 import {
   FakeRunner,
   leaksOf,
@@ -30,16 +24,12 @@ import {
 const admin = adminKubeConfig()
 let setup: ScanSetup
 let noMint: ScanSetup
-const runners: FakeRunner[] = []
+const newRunner = useRunners()
 
 beforeAll(async () => {
   // The minter may mint for 'no-such-sa', so the API server answers 404, not 403.
   setup = await createScanSetup(admin, { alsoMintable: ['no-such-sa'] })
   noMint = await createScanSetup(admin, { minterCanMint: false })
-})
-
-afterEach(async () => {
-  for (const runner of runners.splice(0)) await runner.finish()
 })
 
 afterAll(async () => {
@@ -51,8 +41,7 @@ async function runMain(
   s: ScanSetup,
   inputs: Record<string, string>
 ): Promise<{ main: StepResult; runner: FakeRunner }> {
-  const runner = new FakeRunner()
-  runners.push(runner)
+  const runner = newRunner()
   const main = await runner.main({
     'service-account': s.scanner,
     namespace: s.namespace,

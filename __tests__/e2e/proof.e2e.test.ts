@@ -2,14 +2,7 @@
  * End-to-end least-privilege proof: expect-allowed / expect-denied and the
  * excess-privilege review, decided by the real API server as the new token.
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it
-} from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import {
   adminKubeConfig,
@@ -19,11 +12,12 @@ import {
   tokenIn,
   type ScanSetup
 } from './support/cluster.js'
-import { FakeRunner, leaksOf, maskedValues } from './support/runner.js'
+import { useRunners } from './support/hooks.js'
+import { leaksOf, maskedValues } from './support/runner.js'
 
 const admin = adminKubeConfig()
 let setup: ScanSetup
-const runners: FakeRunner[] = []
+const runner = useRunners()
 
 const EXPECT_ALLOWED = [
   'list pods',
@@ -44,19 +38,9 @@ beforeAll(async () => {
   setup = await createScanSetup(admin, { greedy: true })
 })
 
-afterEach(async () => {
-  for (const runner of runners.splice(0)) await runner.finish()
-})
-
 afterAll(async () => {
   await deleteNamespace(admin, setup.namespace)
 })
-
-function runner(): FakeRunner {
-  const r = new FakeRunner()
-  runners.push(r)
-  return r
-}
 
 function inputs(extra: Record<string, string>): Record<string, string> {
   return {
