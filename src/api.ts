@@ -1,5 +1,7 @@
+import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
 import {
   CoreV1Api,
+  type ConfigurationOptions,
   type KubeConfig,
   type V1BoundObjectReference,
   type V1Secret
@@ -56,23 +58,36 @@ function statusCode(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined
 }
 
-export function connect(kc: KubeConfig): ClusterApi {
+export function connect(
+  kc: KubeConfig,
+  timeoutMs: number = CALL_TIMEOUT_MS
+): ClusterApi {
   const core = kc.makeApiClient(CoreV1Api)
+  const options = (): ConfigurationOptions => withDeadline(timeoutMs)
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
 
     async createSecret(namespace, body): Promise<V1Secret> {
-      return core.createNamespacedSecret({ namespace, body })
+      return within(
+        timeoutMs,
+        core.createNamespacedSecret({ namespace, body }, options())
+      )
     },
 
     async deleteSecret(namespace, name, uid): Promise<'deleted' | 'absent'> {
       try {
-        await core.deleteNamespacedSecret({
-          name,
-          namespace,
-          // The uid precondition makes sure we only ever delete our own Secret.
-          body: uid ? { preconditions: { uid } } : {}
-        })
+        await within(
+          timeoutMs,
+          core.deleteNamespacedSecret(
+            {
+              name,
+              namespace,
+              // The uid precondition makes sure we only ever delete our own Secret.
+              body: uid ? { preconditions: { uid } } : {}
+            },
+            options()
+          )
+        )
         return 'deleted'
       } catch (error) {
         if (statusCode(error) === 404) return 'absent'
@@ -81,8 +96,9 @@ export function connect(kc: KubeConfig): ClusterApi {
     },
 
     async requestToken(namespace, serviceAccount, spec): Promise<IssuedToken> {
-      const response =
-        await core.createNamespacedServiceAccountTokenWithHttpInfo({
+      const response = await within(
+        timeoutMs,
+        core.createNamespacedServiceAccountTokenWithHttpInfo({
           name: serviceAccount,
           namespace,
           body: {
@@ -91,6 +107,7 @@ export function connect(kc: KubeConfig): ClusterApi {
             spec
           }
         })
+      )
       const status = response.data.status
       return {
         token: status?.token ?? '',

@@ -1,3 +1,4 @@
+import { CALL_TIMEOUT_MS, isDeadlineError } from './deadline.js'
 import { ActionError } from './errors.js'
 
 /** What the action was doing when a Kubernetes call failed. */
@@ -35,7 +36,10 @@ const NETWORK_CODES = new Set([
 /** The HTTP status of a client-node ApiException, if that is what this is. */
 export function httpStatus(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'number' ? code : undefined
+  // A DOMException (an aborted request) also has a numeric code: not HTTP.
+  return typeof code === 'number' && code >= 100 && code <= 599
+    ? code
+    : undefined
 }
 
 function kubeStatus(error: unknown): KubeStatus {
@@ -106,6 +110,13 @@ export function describeApiError(
 ): ActionError {
   const status = httpStatus(error)
   const ns = `namespace '${call.namespace}'`
+  if (status === undefined && isDeadlineError(error)) {
+    return new ActionError(
+      `The API server at ${call.server} did not answer within ` +
+        `${CALL_TIMEOUT_MS / 1000} s: check that it is healthy and reachable ` +
+        `from this runner.`
+    )
+  }
   if (status === undefined) {
     const code = networkCode(error)
     if (code && TLS_CODES.test(code)) {

@@ -1,5 +1,7 @@
+import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
 import {
   AuthenticationV1Api,
+  type ConfigurationOptions,
   AuthorizationV1Api,
   type KubeConfig,
   type V1ResourceRule
@@ -28,19 +30,29 @@ export interface TokenApi {
   rules(namespace: string): Promise<RulesReview>
 }
 
-export function connectAsToken(kc: KubeConfig): TokenApi {
+export function connectAsToken(
+  kc: KubeConfig,
+  timeoutMs: number = CALL_TIMEOUT_MS
+): TokenApi {
+  const options = (): ConfigurationOptions => withDeadline(timeoutMs)
   const authn = kc.makeApiClient(AuthenticationV1Api)
   const authz = kc.makeApiClient(AuthorizationV1Api)
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
 
     async whoami(): Promise<Identity> {
-      const review = await authn.createSelfSubjectReview({
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'SelfSubjectReview'
-        }
-      })
+      const review = await within(
+        timeoutMs,
+        authn.createSelfSubjectReview(
+          {
+            body: {
+              apiVersion: 'authentication.k8s.io/v1',
+              kind: 'SelfSubjectReview'
+            }
+          },
+          options()
+        )
+      )
       const user = review.status?.userInfo
       return {
         username: user?.username ?? '',
@@ -62,24 +74,36 @@ export function connectAsToken(kc: KubeConfig): TokenApi {
               namespace: check.namespace || undefined
             }
           }
-      const review = await authz.createSelfSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectAccessReview',
-          spec
-        }
-      })
+      const review = await within(
+        timeoutMs,
+        authz.createSelfSubjectAccessReview(
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec
+            }
+          },
+          options()
+        )
+      )
       return review.status?.allowed === true && review.status.denied !== true
     },
 
     async rules(namespace): Promise<RulesReview> {
-      const review = await authz.createSelfSubjectRulesReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectRulesReview',
-          spec: { namespace }
-        }
-      })
+      const review = await within(
+        timeoutMs,
+        authz.createSelfSubjectRulesReview(
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectRulesReview',
+              spec: { namespace }
+            }
+          },
+          options()
+        )
+      )
       return {
         rules: review.status?.resourceRules ?? [],
         incomplete: review.status?.incomplete ?? true
