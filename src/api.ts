@@ -1,3 +1,4 @@
+import { httpStatus } from './apierrors.js'
 import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
 import {
   CoreV1Api,
@@ -53,11 +54,6 @@ export function parseWarningHeader(header: string | undefined): string[] {
   return texts
 }
 
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'number' ? code : undefined
-}
-
 export function connect(
   kc: KubeConfig,
   timeoutMs: number = CALL_TIMEOUT_MS
@@ -90,7 +86,7 @@ export function connect(
         )
         return 'deleted'
       } catch (error) {
-        if (statusCode(error) === 404) return 'absent'
+        if (httpStatus(error) === 404) return 'absent'
         throw error
       }
     },
