@@ -402,6 +402,17 @@ describe('main.ts', () => {
       return errors[0] ?? ''
     }
 
+    /** The minter may not create serviceaccounts/token for SA. */
+    function mintForbidden(): Error {
+      return forbidden(
+        'system:serviceaccount:ci:minter',
+        'create',
+        'serviceaccounts/token',
+        NS,
+        SA
+      )
+    }
+
     function expectNothingLeft(): void {
       expect(runner.kubeconfigDirs()).toEqual([])
       expect(runner.stateHistory().at(-1)).toBe('')
@@ -410,15 +421,7 @@ describe('main.ts', () => {
     }
 
     it('explains a 403 on minting, deletes the Secret it created and leaves nothing behind', async () => {
-      api.requestToken.mockRejectedValue(
-        forbidden(
-          'system:serviceaccount:ci:minter',
-          'create',
-          'serviceaccounts/token',
-          NS,
-          SA
-        )
-      )
+      api.requestToken.mockRejectedValue(mintForbidden())
       await run()
       const error = expectFailedWithOneError(/serviceaccounts\/token/)
       expect(error).toContain(`'system:serviceaccount:ci:minter'`)
@@ -521,15 +524,7 @@ describe('main.ts', () => {
     })
 
     it('warns but still fails with the first error when the rollback cannot delete the Secret', async () => {
-      api.requestToken.mockRejectedValue(
-        forbidden(
-          'system:serviceaccount:ci:minter',
-          'create',
-          'serviceaccounts/token',
-          NS,
-          SA
-        )
-      )
+      api.requestToken.mockRejectedValue(mintForbidden())
       api.deleteSecret.mockRejectedValue(
         forbidden('system:serviceaccount:ci:minter', 'delete', 'secrets', NS)
       )
