@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
-import type { ClusterApi } from './api.js'
-import { describeApiError, httpStatus } from './apierrors.js'
+import type { ClusterApi } from './kube/cluster-api.js'
+import { describeApiError, httpStatus } from './kube/api-errors.js'
 import { errorMessage } from './errors.js'
-import { removeKubeconfigDir } from './kubeconfig.js'
-import type { RunState } from './state.js'
+import { removeKubeconfigDir } from './token/kubeconfig-file.js'
+import type { RunState } from './runner/state.js'
 
 export interface CleanupReport {
   /** One line per thing done (or found already done). */

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { connect, type ClusterApi } from './api.js'
+import { connect, type ClusterApi } from './kube/cluster-api.js'
 import {
   chooseSource,
   currentCluster,
@@ -7,11 +7,11 @@ import {
   maskBootstrapCredentials,
   pinBootstrap,
   type BootstrapRef
-} from './bootstrap.js'
+} from './kube/bootstrap.js'
 import { cleanUp } from './cleanup.js'
-import { formatDuration } from './duration.js'
+import { formatDuration } from './token/duration.js'
 import { errorMessage } from './errors.js'
-import { getInputs, type Inputs } from './inputs.js'
+import { getInputs, type Inputs } from './runner/inputs.js'
 import {
   buildKubeconfig,
   newKubeconfigDir,
@@ -19,14 +19,14 @@ import {
   serialiseKubeconfig,
   toKubeConfig,
   writeKubeconfig
-} from './kubeconfig.js'
-import { resolveLifetime, type Lifetime } from './lifetime.js'
-import { mintToken, rfc3339, type MintedToken } from './mint.js'
-import { enforceProof, gatherProof, type ProofRequest } from './proof.js'
-import { redact } from './secrets.js'
-import { clearRunState, saveRunState, type RunState } from './state.js'
-import { writeMainSummary } from './summary.js'
-import { connectAsToken } from './tokenapi.js'
+} from './token/kubeconfig-file.js'
+import { resolveLifetime, type Lifetime } from './token/lifetime.js'
+import { mintToken, rfc3339, type MintedToken } from './token/token-request.js'
+import { enforceProof, gatherProof, type ProofRequest } from './proof/prove-token.js'
+import { redact } from './runner/masking.js'
+import { clearRunState, saveRunState, type RunState } from './runner/state.js'
+import { writeMainSummary } from './runner/summary.js'
+import { connectAsToken } from './kube/token-api.js'
 
 /**
  * Main step: validate, mint, mask, prove least privilege, write the

@@ -1,12 +1,12 @@
 import * as core from '@actions/core'
-import { connect } from './api.js'
-import { maskBootstrapCredentials, reloadBootstrap } from './bootstrap.js'
+import { connect } from './kube/cluster-api.js'
+import { maskBootstrapCredentials, reloadBootstrap } from './kube/bootstrap.js'
 import { cleanUp } from './cleanup.js'
 import { errorMessage } from './errors.js'
-import { getCleanupInput, getKubeconfigInput } from './inputs.js'
-import { redact } from './secrets.js'
-import { getRunState } from './state.js'
-import { writePostSummary } from './summary.js'
+import { getCleanupInput, getKubeconfigInput } from './runner/inputs.js'
+import { redact } from './runner/masking.js'
+import { getRunState } from './runner/state.js'
+import { writePostSummary } from './runner/summary.js'
 
 /**
  * Post step: revoke the token, delete the kubeconfig, restore KUBECONFIG.

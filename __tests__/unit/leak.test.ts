@@ -8,8 +8,8 @@ import {
   jest
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { ClusterApi } from '../../src/api.js'
-import type { TokenApi } from '../../src/tokenapi.js'
+import type { ClusterApi } from '../../src/kube/cluster-api.js'
+import type { TokenApi } from '../../src/kube/token-api.js'
 import {
   apiException,
   fakeClusterApi,
@@ -30,8 +30,8 @@ import {
 
 const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
-jest.unstable_mockModule('../../src/api.js', () => ({ connect }))
-jest.unstable_mockModule('../../src/tokenapi.js', () => ({ connectAsToken }))
+jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
+jest.unstable_mockModule('../../src/kube/token-api.js', () => ({ connectAsToken }))
 
 const main = await import('../../src/main.js')
 const post = await import('../../src/post.js')

@@ -10,9 +10,9 @@ import {
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
-import type { ClusterApi } from '../../src/api.js'
-import type { RunState } from '../../src/state.js'
-import type { TokenApi } from '../../src/tokenapi.js'
+import type { ClusterApi } from '../../src/kube/cluster-api.js'
+import type { RunState } from '../../src/runner/state.js'
+import type { TokenApi } from '../../src/kube/token-api.js'
 import {
   SECRET_UID,
   created,
@@ -36,8 +36,8 @@ import {
 
 const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
-jest.unstable_mockModule('../../src/api.js', () => ({ connect }))
-jest.unstable_mockModule('../../src/tokenapi.js', () => ({ connectAsToken }))
+jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
+jest.unstable_mockModule('../../src/kube/token-api.js', () => ({ connectAsToken }))
 
 // Watch directory creation, to see what was saved in state before it, and
 // fail opening the kubeconfig on demand.

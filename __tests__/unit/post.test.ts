@@ -9,8 +9,8 @@ import {
   jest
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { ClusterApi } from '../../src/api.js'
-import type { RunState } from '../../src/state.js'
+import type { ClusterApi } from '../../src/kube/cluster-api.js'
+import type { RunState } from '../../src/runner/state.js'
 import {
   SECRET_UID,
   apiException,
@@ -23,7 +23,7 @@ import { TestRunner } from '../../__fixtures__/runner.js'
 import { SERVER, bootstrapKubeconfig } from '../../__fixtures__/tokens.js'
 
 const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
-jest.unstable_mockModule('../../src/api.js', () => ({ connect }))
+jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
 
 const { run } = await import('../../src/post.js')
 

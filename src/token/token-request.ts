@@ -1,19 +1,19 @@
 import * as core from '@actions/core'
 import type { V1BoundObjectReference } from '@kubernetes/client-node'
-import { anchorManifest, anchorName, type AnchorRef } from './anchor.js'
-import type { ClusterApi, IssuedToken } from './api.js'
+import { anchorManifest, anchorName, type AnchorRef } from './per-run-secret.js'
+import type { ClusterApi, IssuedToken } from '../kube/cluster-api.js'
 import {
   certainlyNotApplied,
   describeApiError,
   type FailedCall
-} from './apierrors.js'
+} from '../kube/api-errors.js'
 import { formatDuration } from './duration.js'
-import { ActionError } from './errors.js'
-import type { Inputs } from './inputs.js'
-import { decodeClaims } from './jwt.js'
+import { ActionError } from '../errors.js'
+import type { Inputs } from '../runner/inputs.js'
+import { decodeClaims } from './jwt-claims.js'
 import type { Lifetime } from './lifetime.js'
-import { maskSecret, redact } from './secrets.js'
-import { saveRunState, type RunState } from './state.js'
+import { maskSecret, redact } from '../runner/masking.js'
+import { saveRunState, type RunState } from '../runner/state.js'
 
 export interface MintedToken {
   token: string

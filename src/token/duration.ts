@@ -1,4 +1,4 @@
-import { InputError } from './errors.js'
+import { InputError } from '../errors.js'
 
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1 }
 

@@ -1,10 +1,10 @@
 import * as core from '@actions/core'
-import { describeApiError } from './apierrors.js'
-import { describeCheck, type AccessCheck } from './cani.js'
-import { ActionError } from './errors.js'
-import type { ExcessPrivilegeMode } from './inputs.js'
-import { findExcessPrivilege, type PrivilegeReport } from './privilege.js'
-import type { Identity, TokenApi } from './tokenapi.js'
+import { describeApiError } from '../kube/api-errors.js'
+import { describeCheck, type AccessCheck } from './can-i-lines.js'
+import { ActionError } from '../errors.js'
+import type { ExcessPrivilegeMode } from '../runner/inputs.js'
+import { findExcessPrivilege, type PrivilegeReport } from './excess-privilege.js'
+import type { Identity, TokenApi } from '../kube/token-api.js'
 
 export interface CheckResult {
   expected: 'allowed' | 'denied'

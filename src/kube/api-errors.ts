@@ -1,5 +1,5 @@
 import { CALL_TIMEOUT_MS, isDeadlineError } from './deadline.js'
-import { ActionError } from './errors.js'
+import { ActionError } from '../errors.js'
 
 /** What the action was doing when a Kubernetes call failed. */
 export interface FailedCall {

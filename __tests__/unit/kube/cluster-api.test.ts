@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { parseWarningHeader } from '../../src/api.js'
+import { parseWarningHeader } from '../../../src/kube/cluster-api.js'
 
 describe('api.ts', () => {
   describe('parseWarningHeader', () => {

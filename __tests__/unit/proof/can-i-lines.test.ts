@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { describeCheck, parseCheck, parseChecks } from '../../src/cani.js'
-import { InputError } from '../../src/errors.js'
+import { describeCheck, parseCheck, parseChecks } from '../../../src/proof/can-i-lines.js'
+import { InputError } from '../../../src/errors.js'
 
 describe('cani.ts', () => {
   it.each([

@@ -5,7 +5,7 @@ import {
   MAX_SECONDS,
   MIN_SECONDS,
   resolveLifetime
-} from '../../src/lifetime.js'
+} from '../../../src/token/lifetime.js'
 
 describe('lifetime.ts', () => {
   it('states the API server limits and the job default it relies on', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it, jest } from '@jest/globals'
 import type { V1ResourceRule } from '@kubernetes/client-node'
-import type { AccessCheck } from '../../src/cani.js'
+import type { AccessCheck } from '../../../src/proof/can-i-lines.js'
 import {
   classifyRules,
   findExcessPrivilege,
   RISKS
-} from '../../src/privilege.js'
-import type { TokenApi } from '../../src/tokenapi.js'
+} from '../../../src/proof/excess-privilege.js'
+import type { TokenApi } from '../../../src/kube/token-api.js'
 
 const rule = (
   verbs: string[],

@@ -5,14 +5,14 @@ import {
   describeApiError,
   httpStatus,
   type FailedCall
-} from '../../src/apierrors.js'
-import { ActionError } from '../../src/errors.js'
+} from '../../../src/kube/api-errors.js'
+import { ActionError } from '../../../src/errors.js'
 import {
   apiException,
   fetchFailed,
   forbidden
-} from '../../__fixtures__/fake-cluster-api.js'
-import { SERVER } from '../../__fixtures__/tokens.js'
+} from '../../../__fixtures__/fake-cluster-api.js'
+import { SERVER } from '../../../__fixtures__/tokens.js'
 
 const MINTER = 'system:serviceaccount:ci:minter'
 

@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { KubeConfig, type Cluster } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
-import { ActionError } from '../../src/errors.js'
+import { ActionError } from '../../../src/errors.js'
 import {
   ENTRY_NAME,
   FILE_NAME,
@@ -15,13 +15,13 @@ import {
   serialiseKubeconfig,
   toKubeConfig,
   writeKubeconfig
-} from '../../src/kubeconfig.js'
+} from '../../../src/token/kubeconfig-file.js'
 import {
   CA_DATA,
   CA_PEM,
   SERVER,
   serviceAccountToken
-} from '../../__fixtures__/tokens.js'
+} from '../../../__fixtures__/tokens.js'
 
 interface Written {
   apiVersion: string

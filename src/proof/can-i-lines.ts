@@ -1,4 +1,4 @@
-import { InputError } from './errors.js'
+import { InputError } from '../errors.js'
 
 /** One `kubectl auth can-i` style check, as the action interprets it. */
 export interface AccessCheck {

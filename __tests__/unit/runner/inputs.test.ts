@@ -2,9 +2,9 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
-import { InputError } from '../../src/errors.js'
-import { getCleanupInput, getInputs, parseList } from '../../src/inputs.js'
-import { TestRunner } from '../../__fixtures__/runner.js'
+import { InputError } from '../../../src/errors.js'
+import { getCleanupInput, getInputs, parseList } from '../../../src/runner/inputs.js'
+import { TestRunner } from '../../../__fixtures__/runner.js'
 
 let runner: TestRunner
 
@@ -192,7 +192,7 @@ describe('inputs.ts', () => {
     it('gives the same result with the defaults the runner passes from action.yml', () => {
       const action = yaml.load(
         fs.readFileSync(
-          path.join(import.meta.dirname, '..', '..', 'action.yml'),
+          path.join(import.meta.dirname, '..', '..', '..', 'action.yml'),
           'utf8'
         )
       ) as { inputs: Record<string, { default?: string }> }

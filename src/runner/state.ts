@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import type { AnchorRef } from './anchor.js'
-import type { BootstrapRef } from './bootstrap.js'
+import type { AnchorRef } from '../token/per-run-secret.js'
+import type { BootstrapRef } from '../kube/bootstrap.js'
 
 /**
  * What main hands to post. Each field is saved *before* the thing it names

@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
-import { parseDuration } from './duration.js'
-import { InputError } from './errors.js'
-import { MAX_SECONDS, MIN_SECONDS, type DurationRequest } from './lifetime.js'
-import { formatDuration } from './duration.js'
-import { parseChecks, type AccessCheck } from './cani.js'
+import { parseDuration } from '../token/duration.js'
+import { InputError } from '../errors.js'
+import { MAX_SECONDS, MIN_SECONDS, type DurationRequest } from '../token/lifetime.js'
+import { formatDuration } from '../token/duration.js'
+import { parseChecks, type AccessCheck } from '../proof/can-i-lines.js'
 
 export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
 

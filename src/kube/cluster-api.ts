@@ -1,4 +1,4 @@
-import { httpStatus } from './apierrors.js'
+import { httpStatus } from './api-errors.js'
 import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
 import {
   CoreV1Api,

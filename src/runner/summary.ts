@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
-import { describeCheck } from './cani.js'
-import { formatDuration } from './duration.js'
-import type { Proof } from './proof.js'
+import { describeCheck } from '../proof/can-i-lines.js'
+import { formatDuration } from '../token/duration.js'
+import type { Proof } from '../proof/prove-token.js'
 
 // The step summary holds only facts that are safe to publish: never the
 // token, never the kubeconfig content.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import { ActionError } from '../../src/errors.js'
-import { decodeClaims } from '../../src/jwt.js'
-import { fakeJwt, serviceAccountToken } from '../../__fixtures__/tokens.js'
+import { ActionError } from '../../../src/errors.js'
+import { decodeClaims } from '../../../src/token/jwt-claims.js'
+import { fakeJwt, serviceAccountToken } from '../../../__fixtures__/tokens.js'
 
 function b64url(text: string): string {
   return Buffer.from(text).toString('base64url')

@@ -2,8 +2,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { KubeConfig, type Cluster } from '@kubernetes/client-node'
-import { ActionError, InputError } from './errors.js'
-import { maskSecret } from './secrets.js'
+import { ActionError, InputError } from '../errors.js'
+import { maskSecret } from '../runner/masking.js'
 
 /**
  * Where the identity that mints the token comes from. Saved in state so the

@@ -3,10 +3,10 @@ import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as path from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
-import { connect } from '../../src/api.js'
-import { describeApiError } from '../../src/apierrors.js'
-import { isDeadlineError } from '../../src/deadline.js'
-import { connectAsToken } from '../../src/tokenapi.js'
+import { connect } from '../../../src/kube/cluster-api.js'
+import { describeApiError } from '../../../src/kube/api-errors.js'
+import { isDeadlineError } from '../../../src/kube/deadline.js'
+import { connectAsToken } from '../../../src/kube/token-api.js'
 
 // A loopback server that accepts connections and never answers: the
 // situation the per-call deadline exists for.
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 function silentCluster(): KubeConfig {
   const ca = fs.readFileSync(
-    path.join(import.meta.dirname, '..', 'e2e', 'support', 'wrong-ca.pem')
+    path.join(import.meta.dirname, '..', '..', 'e2e', 'support', 'wrong-ca.pem')
   )
   const kc = new KubeConfig()
   kc.loadFromOptions({

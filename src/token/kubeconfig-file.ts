@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { KubeConfig, type Cluster } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
-import { ActionError } from './errors.js'
+import { ActionError } from '../errors.js'
 
 export const ENTRY_NAME = 'ephemeral-scan-token'
 export const FILE_NAME = 'kubeconfig'

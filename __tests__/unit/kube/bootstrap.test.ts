@@ -8,8 +8,8 @@ import {
   loadBootstrap,
   pinBootstrap,
   reloadBootstrap
-} from '../../src/bootstrap.js'
-import { InputError } from '../../src/errors.js'
+} from '../../../src/kube/bootstrap.js'
+import { InputError } from '../../../src/errors.js'
 
 const SECRET = 'bootstrap-secret-token-value-1234567890'
 

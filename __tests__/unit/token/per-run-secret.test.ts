@@ -16,7 +16,7 @@ Object.assign(process.env, {
   GITHUB_SERVER_URL: 'https://github.com'
 })
 const { MANAGED_BY, anchorManifest, anchorName, labelValue } =
-  await import('../../src/anchor.js')
+  await import('../../../src/token/per-run-secret.js')
 
 afterAll(() => {
   for (const key of Object.keys(process.env)) {

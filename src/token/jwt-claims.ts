@@ -1,4 +1,4 @@
-import { ActionError } from './errors.js'
+import { ActionError } from '../errors.js'
 
 export interface TokenClaims {
   jti?: string

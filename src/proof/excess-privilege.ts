@@ -1,6 +1,6 @@
 import type { V1ResourceRule } from '@kubernetes/client-node'
-import { describeCheck, parseCheck, type AccessCheck } from './cani.js'
-import type { TokenApi } from './tokenapi.js'
+import { describeCheck, parseCheck, type AccessCheck } from './can-i-lines.js'
+import type { TokenApi } from '../kube/token-api.js'
 
 /** A permission a scanner should never hold, and the evidence for it. */
 export interface Finding {

@@ -6,7 +6,7 @@ import {
   type KubeConfig,
   type V1ResourceRule
 } from '@kubernetes/client-node'
-import type { AccessCheck } from './cani.js'
+import type { AccessCheck } from '../proof/can-i-lines.js'
 
 export interface Identity {
   username: string

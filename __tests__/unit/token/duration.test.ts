@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { formatDuration, parseDuration } from '../../src/duration.js'
-import { InputError } from '../../src/errors.js'
+import { formatDuration, parseDuration } from '../../../src/token/duration.js'
+import { InputError } from '../../../src/errors.js'
 
 describe('duration.ts', () => {
   describe('parseDuration', () => {
