@@ -67,9 +67,7 @@ try {
     'excess-privilege': 'fail'
   }
 
-  say(
-    "Running the action's main step (dist/main/index.js), as the runner would:"
-  )
+  say("Running the action's main step (dist/index.js), as the runner would:")
   const main = await runner.main(inputs)
   if (main.code !== 0) throw new Error('the main step failed')
   const file = main.outputs.kubeconfig ?? ''
@@ -96,7 +94,9 @@ try {
     show(result.code === 0 ? result.stdout : result.stderr)
   }
 
-  say('Running the post step (dist/post/index.js):')
+  say(
+    'Running the post step (dist/index.js again; it knows it is post from the saved state):'
+  )
   const post = await runner.post(inputs)
   showStep(post.stdout, [token, setup.minterToken])
   console.log(`  kubeconfig still on disk: ${fs.existsSync(file)}`)

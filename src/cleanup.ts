@@ -3,7 +3,7 @@ import type { ClusterApi } from './kube/cluster-api.js'
 import { describeApiError, httpStatus } from './kube/api-errors.js'
 import { errorMessage } from './errors.js'
 import { removeKubeconfigDir } from './token/kubeconfig-file.js'
-import type { RunState } from './runner/state.js'
+import type { RunRecord, RunState } from './runner/state.js'
 
 export interface CleanupReport {
   /** One line per thing done (or found already done). */
@@ -111,5 +111,34 @@ export async function cleanUp(
   await revoke(state, api, report)
   removeFiles(state, report)
   restoreEnvironment(state, report)
+  return report
+}
+
+/**
+ * Main's undo after a failure. The record is cleared only when everything
+ * was undone; otherwise it stays so that post tries again.
+ */
+export async function rollBack(
+  record: RunRecord,
+  api: ClusterApi | undefined
+): Promise<CleanupReport> {
+  const state = record.current
+  if (Object.keys(state).length === 0) {
+    return { done: [], problems: [], revoked: false }
+  }
+  let report: CleanupReport
+  try {
+    report = await cleanUp(state, () => {
+      if (!api) throw new Error('no API client')
+      return api
+    })
+  } catch (error) {
+    return {
+      done: [],
+      problems: [`Rollback did not finish: ${errorMessage(error)}`],
+      revoked: false
+    }
+  }
+  if (report.problems.length === 0) record.clear()
   return report
 }

@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
-import { connect } from './kube/cluster-api.js'
-import { maskBootstrapCredentials, reloadBootstrap } from './kube/bootstrap.js'
 import { cleanUp } from './cleanup.js'
 import { errorMessage } from './errors.js'
+import { reopenBootstrap } from './kube/bootstrap.js'
+import { connect } from './kube/cluster-api.js'
 import { getCleanupInput, getKubeconfigInput } from './runner/inputs.js'
 import { redact } from './runner/masking.js'
 import { getRunState } from './runner/state.js'
@@ -25,16 +25,9 @@ export async function run(): Promise<void> {
       )
       return
     }
-    const bootstrap = state.bootstrap
-    const report = await cleanUp(state, () => {
-      if (!bootstrap)
-        throw new Error('the main step saved no bootstrap identity')
-      // The identity that minted, never the KUBECONFIG main pointed at the token.
-      const kc = reloadBootstrap(bootstrap, getKubeconfigInput())
-      // So that redact() knows the bootstrap credential in this process too.
-      maskBootstrapCredentials(kc)
-      return connect(kc)
-    })
+    const report = await cleanUp(state, () =>
+      connect(reopenBootstrap(state.bootstrap, getKubeconfigInput()))
+    )
     for (const line of report.done) core.info(line)
     for (const problem of report.problems) core.warning(redact(problem))
     await writePostSummary(

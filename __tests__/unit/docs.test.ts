@@ -65,8 +65,8 @@ describe('README.md against action.yml', () => {
   it('runs on node24 with a post step that always runs', () => {
     expect(action.runs).toMatchObject({
       using: 'node24',
-      main: 'dist/main/index.js',
-      post: 'dist/post/index.js',
+      main: 'dist/index.js',
+      post: 'dist/index.js',
       'post-if': 'always()'
     })
   })

@@ -31,7 +31,9 @@ import {
 const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
 jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
-jest.unstable_mockModule('../../src/kube/token-api.js', () => ({ connectAsToken }))
+jest.unstable_mockModule('../../src/kube/token-api.js', () => ({
+  connectAsToken
+}))
 
 const main = await import('../../src/main.js')
 const post = await import('../../src/post.js')

@@ -37,7 +37,9 @@ import {
 const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
 jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
-jest.unstable_mockModule('../../src/kube/token-api.js', () => ({ connectAsToken }))
+jest.unstable_mockModule('../../src/kube/token-api.js', () => ({
+  connectAsToken
+}))
 
 // Watch directory creation, to see what was saved in state before it, and
 // fail opening the kubeconfig on demand.

@@ -254,3 +254,31 @@ export function currentCluster(kc: KubeConfig): Cluster {
   if (!cluster) throw new InputError('The bootstrap kubeconfig has no cluster.')
   return cluster
 }
+
+/**
+ * Main's bootstrap: choose the source, load and check it, and mask its
+ * secrets before anything can print them.
+ */
+export function openBootstrap(
+  kubeconfigInput: string,
+  context: string
+): { ref: BootstrapRef; kc: KubeConfig } {
+  const ref: BootstrapRef = { source: chooseSource(kubeconfigInput), context }
+  const kc = loadBootstrap(ref, kubeconfigInput)
+  maskBootstrapCredentials(kc)
+  return { ref: pinBootstrap(ref, kc), kc }
+}
+
+/**
+ * Post's bootstrap: the identity that minted, never the KUBECONFIG main
+ * pointed at the token; masked again because this is a new process.
+ */
+export function reopenBootstrap(
+  ref: BootstrapRef | undefined,
+  kubeconfigInput: string
+): KubeConfig {
+  if (!ref) throw new Error('the main step saved no bootstrap identity')
+  const kc = reloadBootstrap(ref, kubeconfigInput)
+  maskBootstrapCredentials(kc)
+  return kc
+}

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js'
+import { isDnsLabel } from '../kube/formats.js'
 
 /** One `kubectl auth can-i` style check, as the action interprets it. */
 export interface AccessCheck {
@@ -143,8 +144,6 @@ function fail(input: string, line: string, problem: string): never {
   )
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-
 function resolveType(
   input: string,
   line: string,
@@ -187,7 +186,7 @@ function checkNamespaceValue(
   line: string,
   ns: string | undefined
 ): string {
-  if (ns === undefined || ns.length > 63 || !DNS_LABEL.test(ns)) {
+  if (ns === undefined || !isDnsLabel(ns)) {
     fail(
       input,
       line,

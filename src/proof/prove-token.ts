@@ -2,9 +2,17 @@ import * as core from '@actions/core'
 import { describeApiError } from '../kube/api-errors.js'
 import { describeCheck, type AccessCheck } from './can-i-lines.js'
 import { ActionError } from '../errors.js'
-import type { ExcessPrivilegeMode } from '../runner/inputs.js'
-import { findExcessPrivilege, type PrivilegeReport } from './excess-privilege.js'
-import type { Identity, TokenApi } from '../kube/token-api.js'
+import type { ExcessPrivilegeMode, Inputs } from '../runner/inputs.js'
+import { toKubeConfig } from '../token/kubeconfig-file.js'
+import {
+  findExcessPrivilege,
+  type PrivilegeReport
+} from './excess-privilege.js'
+import {
+  connectAsToken,
+  type Identity,
+  type TokenApi
+} from '../kube/token-api.js'
 
 export interface CheckResult {
   expected: 'allowed' | 'denied'
@@ -28,6 +36,34 @@ export interface ProofRequest {
   namespace: string
   /** system:serviceaccount:<ns>:<name> */
   username: string
+}
+
+/** What the inputs ask to be shown about the token minted for `username`. */
+export function proofRequest(inputs: Inputs, username: string): ProofRequest {
+  return {
+    verify: inputs.verify,
+    expectAllowed: inputs.expectAllowed,
+    expectDenied: inputs.expectDenied,
+    excessPrivilege: inputs.excessPrivilege,
+    namespace: inputs.namespace,
+    username
+  }
+}
+
+/**
+ * Prove what was asked, as the token in `kubeconfig` (the content the file
+ * will get); undefined when nothing was asked.
+ */
+export async function proveToken(
+  kubeconfig: string,
+  request: ProofRequest
+): Promise<Proof | undefined> {
+  const needed =
+    request.verify ||
+    request.expectAllowed.length + request.expectDenied.length > 0 ||
+    request.excessPrivilege !== 'off'
+  if (!needed) return undefined
+  return gatherProof(connectAsToken(toKubeConfig(kubeconfig)), request)
 }
 
 /** Ask the API server, as the new token, who it is and what it may do. */

@@ -1,8 +1,12 @@
 import * as core from '@actions/core'
-import { parseDuration } from '../token/duration.js'
+import { formatDuration, parseDuration } from '../token/duration.js'
 import { InputError } from '../errors.js'
-import { MAX_SECONDS, MIN_SECONDS, type DurationRequest } from '../token/lifetime.js'
-import { formatDuration } from '../token/duration.js'
+import { isDnsLabel, isDnsSubdomain } from '../kube/formats.js'
+import {
+  MAX_SECONDS,
+  MIN_SECONDS,
+  type DurationRequest
+} from '../token/lifetime.js'
 import { parseChecks, type AccessCheck } from '../proof/can-i-lines.js'
 
 export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
@@ -31,10 +35,6 @@ export interface Inputs {
   excessPrivilege: ExcessPrivilegeMode
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-const DNS1123_SUBDOMAIN =
-  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-
 function input(name: string): string {
   return core.getInput(name).trim()
 }
@@ -51,7 +51,7 @@ function booleanInput(name: string, fallback: boolean): boolean {
 
 /** Namespaces are DNS-1123 labels. */
 export function checkNamespace(name: string, value: string): string {
-  if (value.length > 63 || !DNS1123_LABEL.test(value)) {
+  if (!isDnsLabel(value)) {
     throw new InputError(
       `Input '${name}' is '${value}', which is not a valid namespace name: use ` +
         `at most 63 lowercase letters, digits and '-', starting and ending with ` +
@@ -67,7 +67,7 @@ export function checkObjectName(
   value: string,
   what: string
 ): string {
-  if (value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+  if (!isDnsSubdomain(value)) {
     throw new InputError(
       `Input '${name}' is '${value}', which is not a valid ${what} name: use ` +
         `lowercase letters, digits, '-' and '.', starting and ending with a ` +

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import type { AnchorRef } from '../token/per-run-secret.js'
 import type { BootstrapRef } from '../kube/bootstrap.js'
+import type { PerRunSecretRef } from '../token/per-run-secret.js'
 
 /**
  * What main hands to post. Each field is saved *before* the thing it names
@@ -10,7 +10,7 @@ import type { BootstrapRef } from '../kube/bootstrap.js'
  */
 export interface RunState {
   bootstrap?: BootstrapRef
-  anchor?: AnchorRef
+  anchor?: PerRunSecretRef
   kubeconfigDir?: string
   kubeconfigPath?: string
   /** Set once main exported KUBECONFIG; null means it was unset before. */
@@ -20,20 +20,97 @@ export interface RunState {
   expiration?: string
 }
 
-const KEY = 'run'
+const RUN = 'run'
+const IS_POST = 'isPost'
 
-export function saveRunState(state: RunState): void {
-  core.saveState(KEY, JSON.stringify(state))
+/**
+ * True when this process is the post step. One bundle serves both steps, so
+ * main marks itself first thing and the runner hands that mark to post.
+ */
+export function isPost(): boolean {
+  return core.getState(IS_POST) === 'true'
 }
 
-/** Forget everything, after main rolled back its own work. */
-export function clearRunState(): void {
-  core.saveState(KEY, '')
+export function markMainStarted(): void {
+  core.saveState(IS_POST, 'true')
 }
 
-/** The saved state, or undefined when main saved nothing (or rolled back). */
+/**
+ * Main's record of what it made. Every change is saved at once, and each
+ * method is named for the moment it is called: before creating, after
+ * creating, or after learning that nothing was created.
+ */
+export class RunRecord {
+  private state: RunState = {}
+
+  /** A copy of what has been recorded, for rollback. */
+  get current(): RunState {
+    return structuredClone(this.state)
+  }
+
+  bootstrap(ref: BootstrapRef): void {
+    this.state.bootstrap = ref
+    this.save()
+  }
+
+  /** Before creating the per-run Secret. */
+  perRunSecretPlanned(ref: PerRunSecretRef): void {
+    this.state.anchor = { ...ref }
+    this.save()
+  }
+
+  perRunSecretCreated(uid: string | undefined): void {
+    if (this.state.anchor) this.state.anchor.uid = uid
+    this.save()
+  }
+
+  /** The create call was refused or never connected: nothing to delete. */
+  perRunSecretNotCreated(): void {
+    delete this.state.anchor
+    this.save()
+  }
+
+  minted(facts: {
+    mintedAt: string
+    credentialId: string
+    expiration: string
+  }): void {
+    Object.assign(this.state, facts)
+    this.save()
+  }
+
+  /** Before creating the directory; returns it for the caller's convenience. */
+  kubeconfigDir(dir: string): string {
+    this.state.kubeconfigDir = dir
+    this.save()
+    return dir
+  }
+
+  kubeconfigFile(file: string): void {
+    this.state.kubeconfigPath = file
+    this.save()
+  }
+
+  /** Before exporting KUBECONFIG: what post restores. */
+  exportingKubeconfig(previous: string | null): void {
+    this.state.previousKubeconfig = previous
+    this.save()
+  }
+
+  /** Forget everything, after main rolled back its own work. */
+  clear(): void {
+    this.state = {}
+    core.saveState(RUN, '')
+  }
+
+  private save(): void {
+    core.saveState(RUN, JSON.stringify(this.state))
+  }
+}
+
+/** The state main saved, or undefined when it saved nothing (or rolled back). */
 export function getRunState(): RunState | undefined {
-  const raw = core.getState(KEY)
+  const raw = core.getState(RUN)
   if (raw === '') return undefined
   try {
     return JSON.parse(raw) as RunState

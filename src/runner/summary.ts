@@ -2,6 +2,10 @@ import * as core from '@actions/core'
 import { describeCheck } from '../proof/can-i-lines.js'
 import { formatDuration } from '../token/duration.js'
 import type { Proof } from '../proof/prove-token.js'
+import { rfc3339 } from '../kube/formats.js'
+import type { Lifetime } from '../token/lifetime.js'
+import type { MintedToken } from '../token/token-request.js'
+import type { Inputs } from './inputs.js'
 
 // The step summary holds only facts that are safe to publish: never the
 // token, never the kubeconfig content.
@@ -15,6 +19,23 @@ export interface MintFacts {
   grantedSeconds: number
   expiration: string
   credentialId: string
+}
+
+export function mintFacts(
+  inputs: Inputs,
+  lifetime: Lifetime,
+  minted: MintedToken
+): MintFacts {
+  return {
+    username: minted.username,
+    namespace: inputs.namespace,
+    audiences: inputs.audiences,
+    boundTo: minted.boundTo,
+    requestedSeconds: lifetime.seconds,
+    grantedSeconds: minted.expiresIn,
+    expiration: rfc3339(minted.expiration),
+    credentialId: minted.credentialId
+  }
 }
 
 /** Outside a runner (local runs) there is no summary file to write to. */

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { V1Secret } from '@kubernetes/client-node'
 import { context } from '@actions/github'
+import { rfc3339 } from '../kube/formats.js'
 
 /** The per-run Secret the token is bound to; deleting it revokes the token. */
-export interface AnchorRef {
+export interface PerRunSecretRef {
   namespace: string
   name: string
   /** Known once created; used as a delete precondition. */
@@ -32,7 +33,7 @@ function namePart(raw: string): string {
 }
 
 /** A fresh, unguessable name that still says which run made it. */
-export function anchorName(): string {
+export function perRunSecretName(): string {
   const run = process.env.GITHUB_RUN_ID ?? 'local'
   const attempt = process.env.GITHUB_RUN_ATTEMPT ?? '1'
   const suffix = randomBytes(5).toString('hex')
@@ -44,8 +45,8 @@ export function anchorName(): string {
  * behind (`-l app.kubernetes.io/managed-by=ephemeral-scan-token`); annotations
  * keep the full, unlabelable values.
  */
-export function anchorManifest(
-  ref: AnchorRef,
+export function perRunSecretManifest(
+  ref: PerRunSecretRef,
   serviceAccount: string,
   expiresAt: Date
 ): V1Secret {
@@ -53,7 +54,7 @@ export function anchorManifest(
   const repository = env.GITHUB_REPOSITORY ?? ''
   const runId = env.GITHUB_RUN_ID ?? ''
   const attempt = env.GITHUB_RUN_ATTEMPT ?? ''
-  const expires = expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const expires = rfc3339(expiresAt)
   const labels: Record<string, string> = {
     'app.kubernetes.io/managed-by': MANAGED_BY,
     [`${PREFIX}/service-account`]: labelValue(serviceAccount),

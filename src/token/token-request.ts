@@ -1,6 +1,10 @@
 import * as core from '@actions/core'
 import type { V1BoundObjectReference } from '@kubernetes/client-node'
-import { anchorManifest, anchorName, type AnchorRef } from './per-run-secret.js'
+import {
+  perRunSecretManifest,
+  perRunSecretName,
+  type PerRunSecretRef
+} from './per-run-secret.js'
 import type { ClusterApi, IssuedToken } from '../kube/cluster-api.js'
 import {
   certainlyNotApplied,
@@ -13,7 +17,8 @@ import type { Inputs } from '../runner/inputs.js'
 import { decodeClaims } from './jwt-claims.js'
 import type { Lifetime } from './lifetime.js'
 import { maskSecret, redact } from '../runner/masking.js'
-import { saveRunState, type RunState } from '../runner/state.js'
+import type { RunRecord } from '../runner/state.js'
+import { rfc3339 } from '../kube/formats.js'
 
 export interface MintedToken {
   token: string
@@ -28,11 +33,6 @@ export interface MintedToken {
   boundTo: string
 }
 
-/** RFC 3339 without milliseconds, as Kubernetes writes timestamps. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
 /**
  * Create the per-run Secret (state first, so post can delete it even if we
  * die right after) and return the reference the token is bound to.
@@ -41,37 +41,36 @@ async function bindTarget(
   api: ClusterApi,
   inputs: Inputs,
   lifetime: Lifetime,
-  state: RunState
+  record: RunRecord
 ): Promise<V1BoundObjectReference | undefined> {
   const bind = inputs.bindTo
   if (bind.kind === 'none') return undefined
   if (bind.kind === 'pod') {
     return { apiVersion: 'v1', kind: 'Pod', name: bind.name }
   }
-  const anchor: AnchorRef = { namespace: inputs.namespace, name: anchorName() }
-  state.anchor = anchor
-  saveRunState(state)
+  const anchor: PerRunSecretRef = {
+    namespace: inputs.namespace,
+    name: perRunSecretName()
+  }
+  record.perRunSecretPlanned(anchor)
   const expiresAt = new Date(Date.now() + lifetime.seconds * 1000)
   try {
     const created = await api.createSecret(
       inputs.namespace,
-      anchorManifest(anchor, inputs.serviceAccount, expiresAt)
+      perRunSecretManifest(anchor, inputs.serviceAccount, expiresAt)
     )
     anchor.uid = created.metadata?.uid
   } catch (error) {
     // Refused, or never connected: nothing exists, so forget it. After a
     // timeout or 5xx the Secret may exist; keep it so cleanup deletes it.
-    if (certainlyNotApplied(error)) {
-      delete state.anchor
-      saveRunState(state)
-    }
+    if (certainlyNotApplied(error)) record.perRunSecretNotCreated()
     throw describeApiError(error, {
       operation: 'create-secret',
       server: api.server,
       namespace: inputs.namespace
     })
   }
-  saveRunState(state)
+  record.perRunSecretCreated(anchor.uid)
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -94,9 +93,9 @@ export async function mintToken(
   api: ClusterApi,
   inputs: Inputs,
   lifetime: Lifetime,
-  state: RunState
+  record: RunRecord
 ): Promise<MintedToken> {
-  const boundObjectRef = await bindTarget(api, inputs, lifetime, state)
+  const boundObjectRef = await bindTarget(api, inputs, lifetime, record)
   const call: FailedCall = {
     operation: 'mint',
     server: api.server,

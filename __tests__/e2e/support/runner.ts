@@ -23,8 +23,8 @@ export interface StepResult {
 const REPO = path.resolve(import.meta.dirname, '..', '..', '..')
 
 /**
- * A stand-in for the Actions runner: runs the bundled dist/main and
- * dist/post with INPUT_* variables, per-step GITHUB_OUTPUT/STATE/ENV files,
+ * A stand-in for the Actions runner: runs the bundled dist/index.js as main
+ * and as post with INPUT_* variables, per-step GITHUB_OUTPUT/STATE/ENV files,
  * a private RUNNER_TEMP, and hands main's state to post as STATE_* the way
  * the runner does.
  */
@@ -89,10 +89,10 @@ export class FakeRunner {
   ): Promise<StepResult> {
     const n = ++this.step
     const files = {
-      GITHUB_OUTPUT: path.join(this.root, `output-${n}`),
-      GITHUB_STATE: path.join(this.root, `state-${n}`),
-      GITHUB_ENV: path.join(this.root, `env-${n}`),
-      GITHUB_STEP_SUMMARY: path.join(this.root, `summary-${n}`)
+      GITHUB_OUTPUT: path.join(this.root, `${entry}-output-${n}`),
+      GITHUB_STATE: path.join(this.root, `${entry}-state-${n}`),
+      GITHUB_ENV: path.join(this.root, `${entry}-env-${n}`),
+      GITHUB_STEP_SUMMARY: path.join(this.root, `${entry}-summary-${n}`)
     }
     for (const file of Object.values(files)) fs.writeFileSync(file, '')
     const inputEnv: Record<string, string> = {}
@@ -112,7 +112,8 @@ export class FakeRunner {
     }
     const child = spawn(
       process.execPath,
-      [path.join(REPO, 'dist', entry, 'index.js')],
+      // One bundle for both steps: post knows itself by main's saved state.
+      [path.join(REPO, 'dist', 'index.js')],
       {
         env,
         cwd: this.root,

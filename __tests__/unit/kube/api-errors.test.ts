@@ -49,7 +49,7 @@ function describe1(error: unknown, call: FailedCall): string {
   return message
 }
 
-describe('apierrors.ts', () => {
+describe('api-errors.ts', () => {
   it('reads the HTTP status of a client-node ApiException and nothing else', () => {
     expect(httpStatus(apiException(403))).toBe(403)
     expect(httpStatus(fetchFailed('ECONNREFUSED'))).toBeUndefined()

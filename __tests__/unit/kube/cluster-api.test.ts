@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseWarningHeader } from '../../../src/kube/cluster-api.js'
 
-describe('api.ts', () => {
+describe('cluster-api.ts', () => {
   describe('parseWarningHeader', () => {
     it.each<[string | undefined, string[]]>([
       [undefined, []],

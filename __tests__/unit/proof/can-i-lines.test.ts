@@ -1,8 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
-import { describeCheck, parseCheck, parseChecks } from '../../../src/proof/can-i-lines.js'
+import {
+  describeCheck,
+  parseCheck,
+  parseChecks
+} from '../../../src/proof/can-i-lines.js'
 import { InputError } from '../../../src/errors.js'
 
-describe('cani.ts', () => {
+describe('can-i-lines.ts', () => {
   it.each([
     [
       'create pods/exec -n scan-target',

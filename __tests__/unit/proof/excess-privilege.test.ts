@@ -34,7 +34,7 @@ const SCANNER = [
   rule(['create'], ['pods/exec'], [''], ['app-pod-1'])
 ]
 
-describe('privilege.ts rule classifier', () => {
+describe('excess-privilege.ts rule classifier', () => {
   it('flags nothing for a least-privilege scanner plus the default roles', () => {
     expect(classifyRules([...BASELINE, ...SCANNER])).toEqual([])
   })
@@ -97,7 +97,7 @@ describe('privilege.ts rule classifier', () => {
   })
 })
 
-describe('privilege.ts findExcessPrivilege', () => {
+describe('excess-privilege.ts findExcessPrivilege', () => {
   function fakeApi(
     rules: V1ResourceRule[],
     incomplete: boolean,

@@ -3,7 +3,11 @@ import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { InputError } from '../../../src/errors.js'
-import { getCleanupInput, getInputs, parseList } from '../../../src/runner/inputs.js'
+import {
+  getCleanupInput,
+  getInputs,
+  parseList
+} from '../../../src/runner/inputs.js'
 import { TestRunner } from '../../../__fixtures__/runner.js'
 
 let runner: TestRunner

@@ -7,7 +7,7 @@ function b64url(text: string): string {
   return Buffer.from(text).toString('base64url')
 }
 
-describe('jwt.ts', () => {
+describe('jwt-claims.ts', () => {
   it('reads jti, sub, iat and exp from a ServiceAccount token', () => {
     const minted = serviceAccountToken('scans', 'scanner', 3600)
     expect(decodeClaims(minted.token)).toEqual({

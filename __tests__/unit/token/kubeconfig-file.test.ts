@@ -59,7 +59,7 @@ afterEach(() => {
   fs.rmSync(temp, { recursive: true, force: true })
 })
 
-describe('kubeconfig.ts', () => {
+describe('kubeconfig-file.ts', () => {
   describe('buildKubeconfig', () => {
     const { token } = serviceAccountToken('scans', 'scanner', 3600)
 

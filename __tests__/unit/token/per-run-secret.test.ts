@@ -15,7 +15,7 @@ Object.assign(process.env, {
   GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
   GITHUB_SERVER_URL: 'https://github.com'
 })
-const { MANAGED_BY, anchorManifest, anchorName, labelValue } =
+const { MANAGED_BY, perRunSecretManifest, perRunSecretName, labelValue } =
   await import('../../../src/token/per-run-secret.js')
 
 afterAll(() => {
@@ -40,7 +40,7 @@ function expectValidLabels(labels: Record<string, string>): void {
   }
 }
 
-describe('anchor.ts', () => {
+describe('per-run-secret.ts', () => {
   describe('labelValue', () => {
     it.each<[string, string]>([
       ['scanner', 'scanner'],
@@ -63,15 +63,17 @@ describe('anchor.ts', () => {
     })
   })
 
-  describe('anchorName', () => {
+  describe('perRunSecretName', () => {
     it('says which run made it and is a DNS-1123 name', () => {
-      const name = anchorName()
+      const name = perRunSecretName()
       expect(name).toMatch(/^ephemeral-scan-token-987654321-2-[0-9a-f]{10}$/)
       expect(name).toMatch(DNS1123_SUBDOMAIN)
     })
 
     it('is different every time', () => {
-      const names = new Set(Array.from({ length: 50 }, () => anchorName()))
+      const names = new Set(
+        Array.from({ length: 50 }, () => perRunSecretName())
+      )
       expect(names.size).toBe(50)
     })
 
@@ -83,12 +85,12 @@ describe('anchor.ts', () => {
       try {
         process.env.GITHUB_RUN_ID = 'Local Run_#1.'
         process.env.GITHUB_RUN_ATTEMPT = '_'.repeat(100)
-        const name = anchorName()
+        const name = perRunSecretName()
         expect(name).toMatch(DNS1123_SUBDOMAIN)
         expect(name.length).toBeLessThanOrEqual(253)
         delete process.env.GITHUB_RUN_ID
         delete process.env.GITHUB_RUN_ATTEMPT
-        expect(anchorName()).toMatch(
+        expect(perRunSecretName()).toMatch(
           /^ephemeral-scan-token-local-1-[0-9a-f]{10}$/
         )
       } finally {
@@ -98,7 +100,7 @@ describe('anchor.ts', () => {
     })
   })
 
-  describe('anchorManifest', () => {
+  describe('perRunSecretManifest', () => {
     const expiresAt = new Date('2025-11-22T23:00:00.123Z')
     const ref = {
       namespace: 'scans',
@@ -106,7 +108,7 @@ describe('anchor.ts', () => {
     }
 
     it('is an immutable Opaque Secret with the given name and namespace and no data', () => {
-      const secret = anchorManifest(ref, 'scanner', expiresAt)
+      const secret = perRunSecretManifest(ref, 'scanner', expiresAt)
       expect(secret).toMatchObject({
         apiVersion: 'v1',
         kind: 'Secret',
@@ -120,7 +122,7 @@ describe('anchor.ts', () => {
 
     it('labels it so an admin can find and sweep what runs left behind', () => {
       const labels =
-        anchorManifest(ref, 'scanner', expiresAt).metadata?.labels ?? {}
+        perRunSecretManifest(ref, 'scanner', expiresAt).metadata?.labels ?? {}
       expect(MANAGED_BY).toBe('ephemeral-scan-token')
       expect(labels).toEqual({
         'app.kubernetes.io/managed-by': 'ephemeral-scan-token',
@@ -139,7 +141,8 @@ describe('anchor.ts', () => {
       const serviceAccount = `${'a'.repeat(62)}.${'b'.repeat(62)}.${'c'.repeat(62)}.${'d'.repeat(64)}`
       expect(serviceAccount).toHaveLength(253)
       const labels =
-        anchorManifest(ref, serviceAccount, expiresAt).metadata?.labels ?? {}
+        perRunSecretManifest(ref, serviceAccount, expiresAt).metadata?.labels ??
+        {}
       expect(labels['ephemeral-scan-token/service-account']).toBe(
         'a'.repeat(62)
       )
@@ -148,7 +151,8 @@ describe('anchor.ts', () => {
 
     it('annotates it with the full repository, workflow, run, job, actor, sha and expiry', () => {
       const annotations =
-        anchorManifest(ref, 'scanner', expiresAt).metadata?.annotations ?? {}
+        perRunSecretManifest(ref, 'scanner', expiresAt).metadata?.annotations ??
+        {}
       expect(annotations).toMatchObject({
         'ephemeral-scan-token/repository': 'octo-org/scan-repo',
         'ephemeral-scan-token/workflow': 'Security scan (nightly)',
@@ -172,7 +176,11 @@ describe('anchor.ts', () => {
         delete process.env.GITHUB_RUN_ID
         delete process.env.GITHUB_RUN_ATTEMPT
         delete process.env.GITHUB_SERVER_URL
-        const metadata = anchorManifest(ref, 'scanner', expiresAt).metadata
+        const metadata = perRunSecretManifest(
+          ref,
+          'scanner',
+          expiresAt
+        ).metadata
         expect(Object.keys(metadata?.labels ?? {}).sort()).toEqual([
           'app.kubernetes.io/managed-by',
           'ephemeral-scan-token/expires-at',
