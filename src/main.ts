@@ -6,12 +6,12 @@ import { connect, type ClusterApi } from './kube/cluster-api.js'
 import { rfc3339 } from './kube/formats.js'
 import { enforceProof, proofRequest, proveToken } from './proof/prove-token.js'
 import { getInputs } from './runner/inputs.js'
-import { redact } from './runner/masking.js'
+import { maskSecret, redact } from './runner/masking.js'
 import { logMint, setOutputs } from './runner/outputs.js'
 import { RunRecord } from './runner/state.js'
 import { mintFacts, writeMainSummary } from './runner/summary.js'
 import * as kubeconfig from './token/kubeconfig-file.js'
-import { resolveLifetime } from './token/lifetime.js'
+import { decideLifetime } from './token/lifetime.js'
 import { mintToken } from './token/token-request.js'
 
 /**
@@ -26,7 +26,12 @@ export async function run(): Promise<void> {
     const inputs = getInputs()
     const runnerTemp = kubeconfig.requireRunnerTemp()
     const bootstrap = openBootstrap(inputs.kubeconfig, inputs.context)
-    const lifetime = resolveLifetime(inputs.duration, inputs.maxDurationSeconds)
+    maskSecret(inputs.githubToken)
+    const lifetime = await decideLifetime(
+      inputs.duration,
+      inputs.maxDurationSeconds,
+      inputs
+    )
     if (lifetime.warning) core.warning(lifetime.warning)
 
     record.bootstrap(bootstrap.ref)
@@ -35,7 +40,9 @@ export async function run(): Promise<void> {
     record.minted({
       mintedAt: rfc3339(new Date()),
       credentialId: minted.credentialId,
-      expiration: rfc3339(minted.expiration)
+      expiration: rfc3339(minted.expiration),
+      grantedSeconds: minted.expiresIn,
+      lifetimeSource: lifetime.source
     })
     logMint(lifetime, minted)
 
@@ -58,7 +65,7 @@ export async function run(): Promise<void> {
       record.exportingKubeconfig(process.env.KUBECONFIG ?? null)
       core.exportVariable('KUBECONFIG', file)
     }
-    setOutputs(inputs, minted, file)
+    setOutputs(inputs, lifetime, minted, file)
   } catch (error) {
     // A failed main leaves nothing behind; what it cannot undo stays in state for post.
     const report = await rollBack(record, api)

@@ -5,6 +5,7 @@ import { reopenBootstrap } from './kube/bootstrap.js'
 import { connect } from './kube/cluster-api.js'
 import { getCleanupInput, getKubeconfigInput } from './runner/inputs.js'
 import { redact } from './runner/masking.js'
+import { heldWords } from './runner/outputs.js'
 import { getRunState } from './runner/state.js'
 import { writePostSummary } from './runner/summary.js'
 
@@ -19,10 +20,12 @@ export async function run(): Promise<void> {
       core.info('Nothing to clean up: the main step created nothing.')
       return
     }
+    const held = heldWords(state)
     if (!getCleanupInput()) {
       core.info(
         `cleanup: false, so the kubeconfig and the token were left in place; the token expires at ${state.expiration ?? 'its expiry'}.`
       )
+      core.info(`The job ${held}.`)
       return
     }
     const report = await cleanUp(state, () =>
@@ -30,10 +33,11 @@ export async function run(): Promise<void> {
     )
     for (const line of report.done) core.info(line)
     for (const problem of report.problems) core.warning(redact(problem))
+    core.info(`The job ${held}.`)
     await writePostSummary(
       [...report.done, ...report.problems.map((p) => `Problem: ${redact(p)}`)],
       report.revoked,
-      state.mintedAt
+      held
     )
   } catch (error) {
     core.warning(`Cleanup did not finish: ${redact(errorMessage(error))}`)

@@ -96,7 +96,7 @@ describe('least-privilege proof on a real cluster', () => {
     expect(summary).not.toContain('certificate-authority-data')
     const post = await r.post(inputs({}))
     expect(post.summary).toContain('Token revoked: yes')
-    expect(post.summary).toMatch(/Token lived: \d+s/)
+    expect(post.summary).toMatch(/Token held \d+s of 15m/)
     expect(leaksOf(token, post.summary)).toEqual([])
   })
 

@@ -1,5 +1,5 @@
 import { getOctokit } from '@actions/github'
-import { isDeadlineError, within } from '../deadline.js'
+import { isDeadlineError, within } from '../kube/deadline.js'
 import type { JobContext } from './job-context.js'
 import {
   jobTimeoutFromWorkflow,

@@ -8,6 +8,7 @@ import {
   type DurationRequest
 } from '../token/lifetime.js'
 import { parseChecks, type AccessCheck } from '../proof/can-i-lines.js'
+import { parseJobTimeoutMinutes } from '../token/auto-lifetime.js'
 
 export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
 
@@ -33,6 +34,12 @@ export interface Inputs {
   expectAllowed: AccessCheck[]
   expectDenied: AccessCheck[]
   excessPrivilege: ExcessPrivilegeMode
+  /** For `duration: auto`: reads the job through the GitHub API; a credential. */
+  githubToken: string
+  /** The runner's `job` context as JSON (the input's default passes it). */
+  jobContext: string
+  /** The job's timeout-minutes when the workflow cannot be read. */
+  jobTimeoutMinutes: number | undefined
 }
 
 function input(name: string): string {
@@ -186,7 +193,10 @@ export function getInputs(): Inputs {
       core.getInput('expect-denied'),
       namespace
     ),
-    excessPrivilege: parseExcessPrivilege(input('excess-privilege'))
+    excessPrivilege: parseExcessPrivilege(input('excess-privilege')),
+    githubToken: input('github-token'),
+    jobContext: input('job-context'),
+    jobTimeoutMinutes: parseJobTimeoutMinutes(input('job-timeout-minutes'))
   }
 }
 

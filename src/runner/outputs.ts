@@ -3,7 +3,9 @@ import { rfc3339 } from '../kube/formats.js'
 import { formatDuration } from '../token/duration.js'
 import type { Lifetime } from '../token/lifetime.js'
 import type { MintedToken } from '../token/token-request.js'
+import { describeHeld } from '../token/auto-lifetime.js'
 import type { Inputs } from './inputs.js'
+import type { RunState } from './state.js'
 
 /** The log lines that say what was minted; never the token itself. */
 export function logMint(lifetime: Lifetime, minted: MintedToken): void {
@@ -20,10 +22,12 @@ export function logMint(lifetime: Lifetime, minted: MintedToken): void {
 /** The step's outputs, set last, once everything they describe exists. */
 export function setOutputs(
   inputs: Inputs,
+  lifetime: Lifetime,
   minted: MintedToken,
   file: string
 ): void {
   core.setOutput('kubeconfig', file)
+  core.setOutput('lifetime-source', lifetime.source)
   core.setOutput('expiration', rfc3339(minted.expiration))
   core.setOutput('expires-in', String(minted.expiresIn))
   core.setOutput('credential-id', minted.credentialId)
@@ -32,4 +36,18 @@ export function setOutputs(
   core.info(
     `Kubeconfig: ${file}${inputs.exportKubeconfig ? ' (exported as KUBECONFIG)' : ''}`
   )
+}
+
+/**
+ * For post: how long the job held the token against what was granted
+ * ("held 12m of 25m"), so users can tune `duration`.
+ */
+export function heldWords(state: RunState, now: Date = new Date()): string {
+  if (!state.mintedAt || state.grantedSeconds === undefined) {
+    return 'held: unknown (the main step did not record the mint)'
+  }
+  const source = state.lifetimeSource
+    ? ` (lifetime-source: ${state.lifetimeSource})`
+    : ''
+  return `${describeHeld(new Date(state.mintedAt), state.grantedSeconds, now)}${source}`
 }

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import type { BootstrapRef } from '../kube/bootstrap.js'
+import type { LifetimeSource } from '../token/auto-lifetime.js'
 import type { PerRunSecretRef } from '../token/per-run-secret.js'
 
 /**
@@ -18,6 +19,9 @@ export interface RunState {
   credentialId?: string
   mintedAt?: string
   expiration?: string
+  /** What the API server granted, for post's "held 12m of 25m". */
+  grantedSeconds?: number
+  lifetimeSource?: LifetimeSource
 }
 
 const RUN = 'run'
@@ -74,6 +78,8 @@ export class RunRecord {
     mintedAt: string
     credentialId: string
     expiration: string
+    grantedSeconds: number
+    lifetimeSource: LifetimeSource
   }): void {
     Object.assign(this.state, facts)
     this.save()

@@ -16,6 +16,9 @@ export interface MintFacts {
   audiences: string[]
   boundTo: string
   requestedSeconds: number
+  /** How the lifetime was decided, in words, and `lifetime-source`. */
+  lifetimeReason: string
+  lifetimeSource: string
   grantedSeconds: number
   expiration: string
   credentialId: string
@@ -32,6 +35,8 @@ export function mintFacts(
     audiences: inputs.audiences,
     boundTo: minted.boundTo,
     requestedSeconds: lifetime.seconds,
+    lifetimeReason: lifetime.reason,
+    lifetimeSource: lifetime.source,
     grantedSeconds: minted.expiresIn,
     expiration: rfc3339(minted.expiration),
     credentialId: minted.credentialId
@@ -69,6 +74,10 @@ export async function writeMainSummary(
     [
       'Lifetime',
       `requested ${formatDuration(facts.requestedSeconds)}, granted ${formatDuration(facts.grantedSeconds)}`
+    ],
+    [
+      'How the lifetime was decided',
+      `${facts.lifetimeReason} (lifetime-source: ${facts.lifetimeSource})`
     ],
     ['Expires at', facts.expiration],
     ['Credential id (jti, as in the audit log)', facts.credentialId]
@@ -113,19 +122,14 @@ export async function writeMainSummary(
 export async function writePostSummary(
   lines: string[],
   revoked: boolean,
-  mintedAt: string | undefined
+  held: string
 ): Promise<void> {
   if (!available()) return
-  const lived = mintedAt
-    ? formatDuration(
-        Math.max(0, Math.round((Date.now() - Date.parse(mintedAt)) / 1000))
-      )
-    : 'unknown'
   await core.summary
     .addHeading('ephemeral-scan-token cleanup', 3)
     .addList([
       `Token revoked: ${revoked ? 'yes' : 'no'}`,
-      `Token lived: ${lived}`,
+      `Token ${held}`,
       ...lines
     ])
     .write()

@@ -1,4 +1,4 @@
-import { formatDuration } from '../duration.js'
+import { formatDuration } from './duration.js'
 import { InputError } from '../errors.js'
 import type { Fact, JobStart } from '../github/job-facts.js'
 import type { WorkflowTimeout } from '../github/workflow-timeout.js'
@@ -6,7 +6,7 @@ import {
   BUFFER_SECONDS,
   DEFAULT_JOB_TIMEOUT_MINUTES,
   MIN_SECONDS
-} from '../lifetime.js'
+} from './lifetime.js'
 
 /** The output `lifetime-source`. */
 export type LifetimeSource =

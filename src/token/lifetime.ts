@@ -1,3 +1,10 @@
+import { parseJobContext } from '../github/job-context.js'
+import {
+  connectGitHub,
+  readJobFacts,
+  runCoordinatesFromEnv
+} from '../github/job-facts.js'
+import { decideAutoLifetime, type LifetimeSource } from './auto-lifetime.js'
 import { formatDuration } from './duration.js'
 
 /** The API server refuses TokenRequests shorter than 10 minutes. */
@@ -15,47 +22,64 @@ export type DurationRequest =
 export interface Lifetime {
   /** What to ask the API server for. */
   seconds: number
-  /** Why, in words, for the log. */
+  /** How it was decided: the output `lifetime-source`. */
+  source: LifetimeSource
+  /** Why, in words, for the log and summary. */
   reason: string
-  /** Set when the user should act (auto capped or undeterminable). */
+  /** One sentence when the user should act (something assumed or capped). */
   warning?: string
 }
 
+/** What `duration: auto` needs to read the running job. */
+export interface JobReading {
+  githubToken: string
+  /** The `job-context` input: the runner's `job` context as JSON. */
+  jobContext: string
+  /** The `job-timeout-minutes` input, when given. */
+  jobTimeoutMinutes?: number
+}
+
 /**
- * Decide the token lifetime. `auto` matches the job: its timeout (GitHub's
- * default of 360 minutes, because an action cannot read `timeout-minutes`)
- * plus a 5-minute buffer, capped at `max-duration`.
+ * Decide the token lifetime. An explicit duration is used as it is and makes
+ * no GitHub API call; `auto` reads when the job started and its
+ * timeout-minutes through the GitHub API and asks for the remaining time plus
+ * 5 minutes. Never throws: what `auto` cannot read falls back, with one
+ * warning.
  */
-export function resolveLifetime(
+export async function decideLifetime(
   request: DurationRequest,
-  maxSeconds: number
-): Lifetime {
+  maxSeconds: number,
+  job: JobReading,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<Lifetime> {
   if (request.kind === 'explicit') {
     return {
       seconds: request.seconds,
+      source: 'duration',
       reason: `duration: ${formatDuration(request.seconds)}`
     }
   }
-  const wanted = DEFAULT_JOB_TIMEOUT_MINUTES * 60 + BUFFER_SECONDS
-  if (wanted <= maxSeconds) {
-    return {
-      seconds: wanted,
-      reason: `duration: auto (job timeout ${DEFAULT_JOB_TIMEOUT_MINUTES}m + 5m buffer)`,
-      warning:
-        `duration: auto could not read this job's timeout-minutes, so it assumed ` +
-        `GitHub's default of ${DEFAULT_JOB_TIMEOUT_MINUTES}m plus 5m ` +
-        `(${formatDuration(wanted)}); set 'duration' to your scan's expected ` +
-        `time plus a margin to choose a shorter lifetime.`
-    }
-  }
+  const api = connectGitHub({
+    token: job.githubToken,
+    apiUrl: env.GITHUB_API_URL
+  })
+  const facts = await readJobFacts(
+    api,
+    parseJobContext(job.jobContext),
+    runCoordinatesFromEnv(env),
+    job.jobTimeoutMinutes === undefined
+  )
+  const auto = decideAutoLifetime({
+    ...facts,
+    now: new Date(),
+    maxSeconds,
+    jobTimeoutMinutes: job.jobTimeoutMinutes,
+    githubHosted: env.RUNNER_ENVIRONMENT === 'github-hosted'
+  })
   return {
-    seconds: maxSeconds,
-    reason: `duration: auto, capped at max-duration ${formatDuration(maxSeconds)}`,
-    warning:
-      `duration: auto could not read this job's timeout-minutes, so it assumed ` +
-      `GitHub's default of ${DEFAULT_JOB_TIMEOUT_MINUTES}m plus 5m and capped the ` +
-      `token at max-duration (${formatDuration(maxSeconds)}); set 'duration' to ` +
-      `your scan's expected time plus a margin (for example 'duration: 30m') to ` +
-      `choose the lifetime yourself.`
+    seconds: auto.seconds,
+    source: auto.source,
+    reason: `duration: auto, ${auto.words}`,
+    warning: auto.warning
   }
 }

@@ -202,7 +202,10 @@ describe('inputs.ts', () => {
       ) as { inputs: Record<string, { default?: string }> }
       const defaults: Record<string, string> = {}
       for (const [name, spec] of Object.entries(action.inputs)) {
-        if (spec.default !== undefined) defaults[name] = spec.default
+        // Expression defaults (github-token, job-context) are the runner's to evaluate.
+        if (spec.default !== undefined && !spec.default.includes('${{')) {
+          defaults[name] = spec.default
+        }
       }
       runner.setInputs({ ...defaults, 'service-account': 'scanner' })
       const fromRunner = getInputs()

@@ -1,51 +1,71 @@
 import { describe, expect, it } from '@jest/globals'
+import * as http from 'node:http'
 import {
   BUFFER_SECONDS,
   DEFAULT_JOB_TIMEOUT_MINUTES,
   MAX_SECONDS,
   MIN_SECONDS,
-  resolveLifetime
+  decideLifetime
 } from '../../../src/token/lifetime.js'
 
-describe('lifetime.ts', () => {
+describe('lifetime.ts (unit)', () => {
   it('states the API server limits and the job default it relies on', () => {
     expect(MIN_SECONDS).toBe(600)
     expect(MAX_SECONDS).toBe(4294967296)
     expect(DEFAULT_JOB_TIMEOUT_MINUTES * 60 + BUFFER_SECONDS).toBe(21900)
   })
 
-  it('uses an explicit duration as it is, without a warning', () => {
-    const lifetime = resolveLifetime({ kind: 'explicit', seconds: 1800 }, 3600)
-    expect(lifetime.seconds).toBe(1800)
-    expect(lifetime.reason).toBe('duration: 30m')
-    expect(lifetime.warning).toBeUndefined()
+  it('uses an explicit duration as it is, without a warning and without any GitHub API call', async () => {
+    let calls = 0
+    const server = http.createServer((_req, res) => {
+      calls++
+      res.writeHead(500).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    try {
+      const lifetime = await decideLifetime(
+        { kind: 'explicit', seconds: 1800 },
+        3600,
+        { githubToken: 'ghs_x', jobContext: '{"check_run_id": 7}' },
+        {
+          GITHUB_API_URL: `http://127.0.0.1:${port}`,
+          GITHUB_REPOSITORY: 'o/r'
+        }
+      )
+      expect(lifetime).toEqual({
+        seconds: 1800,
+        source: 'duration',
+        reason: 'duration: 30m'
+      })
+      expect(calls).toBe(0)
+    } finally {
+      server.close()
+    }
   })
 
-  it('gives auto the default job timeout plus 5 minutes when max-duration allows it', () => {
-    const lifetime = resolveLifetime({ kind: 'auto' }, 24 * 3600)
-    expect(lifetime.seconds).toBe(21900)
-    expect(lifetime.reason).toMatch(/auto/)
-    // The job's timeout was assumed, not read: the user is told so.
-    expect(lifetime.warning).toContain(
-      "could not read this job's timeout-minutes"
-    )
-    expect(lifetime.warning).toContain("set 'duration'")
-  })
-
-  it('gives auto exactly 21900 s, still warning that the timeout was assumed, when max-duration equals it', () => {
-    const lifetime = resolveLifetime({ kind: 'auto' }, 21900)
-    expect(lifetime.seconds).toBe(21900)
-    expect(lifetime.warning).toContain('assumed')
-  })
-
-  it('caps auto at max-duration and warns, naming the duration input and a value to set', () => {
-    const lifetime = resolveLifetime({ kind: 'auto' }, 3600)
+  it('gives auto with nothing to read the default job timeout from now, capped, with one warning', async () => {
+    const lifetime = await decideLifetime({ kind: 'auto' }, 3600, {
+      githubToken: '',
+      jobContext: ''
+    })
     expect(lifetime.seconds).toBe(3600)
-    expect(lifetime.reason).toMatch(/capped at max-duration 1h/)
-    expect(lifetime.warning).toBeDefined()
-    expect(lifetime.warning).toContain(`'duration'`)
-    expect(lifetime.warning).toContain('(1h)')
-    expect(lifetime.warning).toMatch(/duration: 30m/)
+    expect(lifetime.source).toBe('assumed-default')
+    expect(lifetime.reason).toMatch(
+      /^duration: auto, .*capped at max-duration 1h$/
+    )
+    expect(lifetime.warning).toContain('job-timeout-minutes')
     expect(lifetime.warning).not.toContain('\n')
+  })
+
+  it('takes job-timeout-minutes without reading the workflow', async () => {
+    const lifetime = await decideLifetime({ kind: 'auto' }, 3600, {
+      githubToken: '',
+      jobContext: '',
+      jobTimeoutMinutes: 20
+    })
+    expect(lifetime.source).toBe('job-timeout-minutes')
+    // Start unknown, counted from now: 20m + 5m.
+    expect(lifetime.seconds).toBe(25 * 60)
   })
 })
