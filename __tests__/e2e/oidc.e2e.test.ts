@@ -330,7 +330,7 @@ describe('the action with no kubeconfig, minting with the job ID token', () => {
         `GitHub ID token to, may not create the per-run Secret in namespace ` +
         `'${ungranted}': bind that User to a Role that allows 'create' on ` +
         `'serviceaccounts/token' with resourceNames ['scanner'] and 'create' ` +
-        `and 'delete' on 'secrets' in that namespace (see the README's OIDC setup).`
+        `and 'delete' on 'secrets' in that namespace (see 'RBAC for the mapped user' in the README).`
     )
     expect(error).toContain(`'${cluster.username}'`)
     await expectNothingLeft(runner, ungranted)

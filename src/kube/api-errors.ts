@@ -130,7 +130,7 @@ function describeOidcRefusal(
     `bind that User to a Role that allows 'create' on ` +
     `'serviceaccounts/token' with resourceNames ` +
     `['${call.serviceAccount ?? '<service-account>'}'] and 'create' and ` +
-    `'delete' on 'secrets' in that namespace (see the README's OIDC setup)`
+    `'delete' on 'secrets' in that namespace (see 'RBAC for the mapped user' in the README)`
   switch (call.operation) {
     case 'mint':
       return new ActionError(
