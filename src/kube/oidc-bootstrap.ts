@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import * as core from '@actions/core'
 import { KubeConfig } from '@kubernetes/client-node'
 import { ActionError } from '../errors.js'
@@ -47,6 +48,54 @@ export function issuerOf(idToken: string): string {
   return GITHUB_ISSUER
 }
 
+/** Events whose runs for a fork's pull request get the fork's (read-only) permissions. */
+const PULL_REQUEST_EVENTS = new Set([
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment'
+])
+
+interface PullRequestEvent {
+  pull_request?: {
+    head?: { repo?: { full_name?: string } | null }
+    base?: { repo?: { full_name?: string } }
+  }
+}
+
+/**
+ * Why the runner offers no ID token, when the run itself says so: GitHub
+ * never gives one to Dependabot runs or to pull requests from forks, whatever
+ * the workflow's permissions say.
+ */
+function runWithoutIdToken(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.GITHUB_ACTOR === 'dependabot[bot]') {
+    return (
+      `No GitHub ID token is available to this step because Dependabot ` +
+      `started this run, and GitHub gives Dependabot runs none: skip this ` +
+      `step for them, for example with if: github.actor != 'dependabot[bot]'.`
+    )
+  }
+  if (!PULL_REQUEST_EVENTS.has(env.GITHUB_EVENT_NAME ?? '')) return undefined
+  let pr: PullRequestEvent['pull_request']
+  try {
+    const event = JSON.parse(
+      fs.readFileSync(env.GITHUB_EVENT_PATH ?? '', 'utf8')
+    ) as PullRequestEvent
+    pr = event.pull_request
+  } catch {
+    return undefined
+  }
+  // A deleted fork leaves head.repo null.
+  const head = pr?.head?.repo?.full_name
+  if (!pr || head === pr.base?.repo?.full_name) return undefined
+  return (
+    `No GitHub ID token is available to this step because it runs for a ` +
+    `pull request from ${head ? `the fork '${head}'` : 'a fork'}, and GitHub ` +
+    `gives those runs none: skip this step for them, for example with ` +
+    `if: github.event.pull_request.head.repo.full_name == github.repository.`
+  )
+}
+
 /** core.getIDToken's error text carries the HTTP status as `Error Code : 403`. */
 function failedStatus(message: string): number | undefined {
   const match = /Error Code : (\d{3})/.exec(message)
@@ -65,6 +114,8 @@ export async function fetchIdToken(
 ): Promise<string> {
   const unset = REQUEST_VARIABLES.find((name) => !env[name])
   if (unset) {
+    const because = runWithoutIdToken(env)
+    if (because) throw new ActionError(because)
     throw new ActionError(
       `No GitHub ID token is available to this step (${unset} is not set): ` +
         `give the job 'permissions: id-token: write', and note that runs for ` +

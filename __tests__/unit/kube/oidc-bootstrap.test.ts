@@ -9,6 +9,8 @@ import {
   expect,
   it
 } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { ActionError } from '../../../src/errors.js'
 import {
   GITHUB_ISSUER,
@@ -90,6 +92,73 @@ describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', ()
         `token, so skip this step for those.`
     )
     expect(stub.requests.length).toBe(before)
+  })
+
+  it('says a Dependabot run gets no ID token, and how to skip the step', async () => {
+    const message = oneSentence(
+      await failure({ GITHUB_ACTOR: 'dependabot[bot]' })
+    )
+    expect(message).toBe(
+      `No GitHub ID token is available to this step because Dependabot ` +
+        `started this run, and GitHub gives Dependabot runs none: skip this ` +
+        `step for them, for example with if: github.actor != 'dependabot[bot]'.`
+    )
+  })
+
+  function pullRequestEvent(
+    head: { full_name: string } | null,
+    event = 'pull_request'
+  ): NodeJS.ProcessEnv {
+    const file = path.join(runner.root, 'event.json')
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        pull_request: {
+          head: { repo: head },
+          base: { repo: { full_name: 'octo-org/scanner' } }
+        }
+      })
+    )
+    return { GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: file }
+  }
+
+  it.each(['pull_request', 'pull_request_review'])(
+    'says a %s run from a fork gets no ID token, naming the fork',
+    async (event) => {
+      const message = oneSentence(
+        await failure(pullRequestEvent({ full_name: 'evil/scanner' }, event))
+      )
+      expect(message).toBe(
+        `No GitHub ID token is available to this step because it runs for a ` +
+          `pull request from the fork 'evil/scanner', and GitHub gives those ` +
+          `runs none: skip this step for them, for example with ` +
+          `if: github.event.pull_request.head.repo.full_name == github.repository.`
+      )
+    }
+  )
+
+  it('says "a fork" when the fork was deleted', async () => {
+    const message = oneSentence(await failure(pullRequestEvent(null)))
+    expect(message).toContain('pull request from a fork, and GitHub')
+  })
+
+  it('blames the permission, not a fork, for a pull request from the same repository', async () => {
+    const message = oneSentence(
+      await failure(pullRequestEvent({ full_name: 'octo-org/scanner' }))
+    )
+    expect(message).toMatch(
+      /^No GitHub ID token is available to this step \(ACTIONS_ID_TOKEN_REQUEST_URL is not set\)/
+    )
+  })
+
+  it('blames the permission when the event file cannot be read', async () => {
+    const message = oneSentence(
+      await failure({
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_EVENT_PATH: path.join(runner.root, 'missing.json')
+      })
+    )
+    expect(message).toContain(`'permissions: id-token: write'`)
   })
 
   it('without ACTIONS_ID_TOKEN_REQUEST_TOKEN says the same, naming that variable', async () => {
