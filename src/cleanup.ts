@@ -16,7 +16,7 @@ export interface CleanupReport {
 
 async function revoke(
   state: RunState,
-  api: () => ClusterApi,
+  api: () => ClusterApi | Promise<ClusterApi>,
   report: CleanupReport
 ): Promise<void> {
   const anchor = state.anchor
@@ -31,7 +31,7 @@ async function revoke(
   const where = `Secret ${anchor.namespace}/${anchor.name}`
   let client: ClusterApi | undefined
   try {
-    client = api()
+    client = await api()
     const result = await client.deleteSecret(
       anchor.namespace,
       anchor.name,
@@ -57,7 +57,8 @@ async function revoke(
             operation: 'delete-secret',
             server: client?.server ?? '(unknown server)',
             namespace: anchor.namespace,
-            secretName: anchor.name
+            secretName: anchor.name,
+            oidc: client?.oidc
           }).message
     report.problems.push(`Could not revoke the token: ${message}`)
   }
@@ -105,7 +106,7 @@ function restoreEnvironment(state: RunState, report: CleanupReport): void {
  */
 export async function cleanUp(
   state: RunState,
-  api: () => ClusterApi
+  api: () => ClusterApi | Promise<ClusterApi>
 ): Promise<CleanupReport> {
   const report: CleanupReport = { done: [], problems: [], revoked: false }
   await revoke(state, api, report)

@@ -25,7 +25,11 @@ export async function run(): Promise<void> {
     // Everything that can be wrong with the inputs fails here, before any network call.
     const inputs = getInputs()
     const runnerTemp = kubeconfig.requireRunnerTemp()
-    const bootstrap = openBootstrap(inputs.kubeconfig, inputs.context)
+    const bootstrap = await openBootstrap(
+      inputs.kubeconfig,
+      inputs.context,
+      inputs.oidc
+    )
     maskSecret(inputs.githubToken)
     const lifetime = await decideLifetime(
       inputs.duration,
@@ -35,7 +39,7 @@ export async function run(): Promise<void> {
     if (lifetime.warning) core.warning(lifetime.warning)
 
     record.bootstrap(bootstrap.ref)
-    api = connect(bootstrap.kc)
+    api = connect(bootstrap.kc, undefined, bootstrap.oidc)
     const minted = await mintToken(api, inputs, lifetime, record)
     record.minted({
       mintedAt: rfc3339(new Date()),

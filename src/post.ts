@@ -3,7 +3,11 @@ import { cleanUp } from './cleanup.js'
 import { errorMessage } from './errors.js'
 import { reopenBootstrap } from './kube/bootstrap.js'
 import { connect } from './kube/cluster-api.js'
-import { getCleanupInput, getKubeconfigInput } from './runner/inputs.js'
+import {
+  getCaDataInput,
+  getCleanupInput,
+  getKubeconfigInput
+} from './runner/inputs.js'
 import { redact } from './runner/masking.js'
 import { heldWords } from './runner/outputs.js'
 import { getRunState } from './runner/state.js'
@@ -28,9 +32,14 @@ export async function run(): Promise<void> {
       core.info(`The job ${held}.`)
       return
     }
-    const report = await cleanUp(state, () =>
-      connect(reopenBootstrap(state.bootstrap, getKubeconfigInput()))
-    )
+    const report = await cleanUp(state, async () => {
+      const bootstrap = await reopenBootstrap(
+        state.bootstrap,
+        getKubeconfigInput(),
+        getCaDataInput
+      )
+      return connect(bootstrap.kc, undefined, bootstrap.oidc)
+    })
     for (const line of report.done) core.info(line)
     for (const problem of report.problems) core.warning(redact(problem))
     core.info(`The job ${held}.`)

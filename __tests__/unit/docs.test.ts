@@ -54,12 +54,34 @@ describe('README.md against action.yml', () => {
     )
   })
 
-  it('uses only real inputs in its quick start', () => {
-    const quickStart = readme.split('## Quick start')[1]?.split('```')[1] ?? ''
-    const withBlock = quickStart.split('with:')[1]?.split('\n      #')[0] ?? ''
-    const used = [...withBlock.matchAll(/^ {10}([a-z-]+):/gm)].map((m) => m[1])
-    expect(used.length).toBeGreaterThan(0)
-    for (const name of used) expect(Object.keys(action.inputs)).toContain(name)
+  it('uses only real inputs in its quick starts, the OIDC one (no stored secret) first', () => {
+    const section =
+      readme.split('\n## Quick start\n')[1]?.split('\n## ')[0] ?? ''
+    // Every workflow block: the `with:` keys of the action's step.
+    const blocks = section
+      .split('```yaml')
+      .slice(1)
+      .map((block) => block.split('```')[0] ?? '')
+    const withKeys = blocks.map((block) => {
+      const withBlock = block.split('with:')[1]?.split('\n      #')[0] ?? ''
+      return [...withBlock.matchAll(/^ {10}([a-z-]+):/gm)].map((m) => m[1])
+    })
+    expect(withKeys.length).toBeGreaterThanOrEqual(2)
+    for (const used of withKeys) {
+      expect(used.length).toBeGreaterThan(0)
+      for (const name of used)
+        expect(Object.keys(action.inputs)).toContain(name)
+    }
+    expect(withKeys[0]).toEqual(
+      expect.arrayContaining([
+        'oidc-audience',
+        'server',
+        'certificate-authority-data'
+      ])
+    )
+    expect(withKeys[0]).not.toContain('kubeconfig')
+    expect(blocks[0]).toContain('id-token: write')
+    expect(withKeys[1]).toContain('kubeconfig')
   })
 
   it('runs on node24 with a post step that always runs', () => {

@@ -11,10 +11,12 @@ import {
 import type { KubeConfig } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
 import type { ClusterApi } from '../../src/kube/cluster-api.js'
+import type { OidcIdentity } from '../../src/kube/oidc-bootstrap.js'
 import type { RunState } from '../../src/runner/state.js'
 import type { TokenApi } from '../../src/kube/token-api.js'
 import {
   SECRET_UID,
+  apiException,
   created,
   fakeClusterApi,
   fakeTokenApi,
@@ -24,6 +26,7 @@ import {
   type FakeClusterApi,
   type FakeTokenApi
 } from '../../__fixtures__/fake-cluster-api.js'
+import { IdTokenStub, STUB_ISSUER } from '../../__fixtures__/id-token-stub.js'
 import { TestRunner } from '../../__fixtures__/runner.js'
 import {
   BOOTSTRAP_TOKEN,
@@ -34,7 +37,10 @@ import {
   type MintedFixture
 } from '../../__fixtures__/tokens.js'
 
-const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
+const connect =
+  jest.fn<
+    (kc: KubeConfig, timeoutMs?: number, oidc?: OidcIdentity) => ClusterApi
+  >()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
 jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
 jest.unstable_mockModule('../../src/kube/token-api.js', () => ({
@@ -551,5 +557,139 @@ describe('main.ts', () => {
       expect(api.deleteSecret).toHaveBeenCalledTimes(1)
       expect(api.requestToken).not.toHaveBeenCalled()
     })
+  })
+})
+
+describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-token stand-in)', () => {
+  // A parseable CA: the OIDC inputs are checked as X.509.
+  const CA = Buffer.from(
+    fs.readFileSync(
+      path.join(import.meta.dirname, '..', 'e2e', 'support', 'wrong-ca.pem')
+    )
+  ).toString('base64')
+  const OIDC_SERVER = 'https://203.0.113.10:6443'
+  const AUDIENCE = 'https://k8s.example.com'
+  let stub: IdTokenStub
+
+  beforeEach(async () => {
+    stub = await IdTokenStub.start()
+    Object.assign(process.env, stub.env())
+    api = fakeClusterApi(OIDC_SERVER)
+    api.requestToken.mockImplementation(async () => issued(minted.token, 1800))
+    // Like the real connect: the client carries who it speaks for.
+    connect.mockImplementation((_kc, _timeout, oidc) => ({ ...api, oidc }))
+    inputs({
+      kubeconfig: '',
+      'oidc-audience': AUDIENCE,
+      server: OIDC_SERVER,
+      'certificate-authority-data': CA
+    })
+  })
+
+  afterEach(async () => {
+    await stub.stop()
+  })
+
+  it('mints with the ID token as bearer, and the kubeconfig gets only server, CA and the minted token', async () => {
+    await run()
+    expect(runner.commands('error')).toEqual([])
+    expect(stub.requests).toEqual([{ audience: AUDIENCE, authorized: true }])
+    const idToken = stub.issued[0] ?? 'missing'
+    const [kc, , oidc] = connect.mock.calls[0] ?? []
+    expect(kc?.getCurrentUser()?.token).toBe(idToken)
+    expect(kc?.getCurrentCluster()?.server).toBe(OIDC_SERVER)
+    expect(oidc).toEqual({ audience: AUDIENCE, issuer: STUB_ISSUER })
+
+    const file = runner.outputs().kubeconfig ?? ''
+    const text = fs.readFileSync(file, 'utf8')
+    const config = yaml.load(text) as {
+      clusters: { cluster: Record<string, string> }[]
+      users: { user: Record<string, string> }[]
+    }
+    expect(config.clusters[0]?.cluster).toEqual({
+      server: OIDC_SERVER,
+      'certificate-authority-data': CA
+    })
+    expect(config.users[0]?.user).toEqual({ token: minted.token })
+    expect(text).not.toContain(idToken)
+  })
+
+  it('saves the source, audience and server for post, and never a token', async () => {
+    await run()
+    const idToken = stub.issued[0] ?? 'missing'
+    expect(lastState(runner.read('GITHUB_STATE'))?.bootstrap).toEqual({
+      source: { kind: 'oidc', audience: AUDIENCE },
+      context: '',
+      server: OIDC_SERVER
+    })
+    const everything = runner.everything()
+    expect(runner.commands('add-mask')).toContain(`::add-mask::${idToken}`)
+    const leaks = everything
+      .split('\n')
+      .filter(
+        (line) => line.includes(idToken) && !line.startsWith('::add-mask::')
+      )
+    expect(leaks).toEqual([])
+    expect(everything).not.toContain(stub.requestToken)
+  })
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    [
+      'a stored kubeconfig as well',
+      { kubeconfig: bootstrapKubeconfig() },
+      /'kubeconfig' and 'oidc-audience' are exclusive/
+    ],
+    [
+      'an http:// server',
+      { server: 'http://203.0.113.10:6443' },
+      /'server'.*https/
+    ],
+    [
+      'CA data that is not a certificate',
+      { 'certificate-authority-data': Buffer.from('nope').toString('base64') },
+      /'certificate-authority-data'/
+    ]
+  ])(
+    'asks for no ID token and calls no API for %s',
+    async (_case, extra, pattern) => {
+      inputs({
+        kubeconfig: '',
+        'oidc-audience': AUDIENCE,
+        server: OIDC_SERVER,
+        'certificate-authority-data': CA,
+        ...extra
+      })
+      await run()
+      expect(process.exitCode).toBe(1)
+      expect(runner.commands('error')[0]).toMatch(pattern)
+      expect(stub.requests).toEqual([])
+      expect(connect).not.toHaveBeenCalled()
+    }
+  )
+
+  it('names the issuer and audience when the API server refuses the ID token, and leaves nothing', async () => {
+    api.createSecret.mockRejectedValue(
+      apiException(401, { reason: 'Unauthorized', message: 'Unauthorized' })
+    )
+    await run()
+    expect(process.exitCode).toBe(1)
+    const errors = runner.commands('error')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain(
+      `either it does not trust the issuer ${STUB_ISSUER} for this repository and workflow, or it does not accept the audience '${AUDIENCE}'`
+    )
+    expect(api.requestToken).not.toHaveBeenCalled()
+    expect(runner.kubeconfigDirs()).toEqual([])
+    expect(runner.stateHistory().at(-1)).toBe('')
+  })
+
+  it('fails with the id-token permission sentence when the runner offers no ID token', async () => {
+    delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL
+    await run()
+    expect(runner.commands('error')[0]).toContain(
+      `give the job 'permissions: id-token: write'`
+    )
+    expect(connect).not.toHaveBeenCalled()
+    expect(runner.read('GITHUB_STATE')).toBe('')
   })
 })

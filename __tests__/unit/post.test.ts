@@ -10,6 +10,7 @@ import {
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { ClusterApi } from '../../src/kube/cluster-api.js'
+import type { OidcIdentity } from '../../src/kube/oidc-bootstrap.js'
 import type { RunState } from '../../src/runner/state.js'
 import {
   SECRET_UID,
@@ -19,10 +20,14 @@ import {
   forbidden,
   type FakeClusterApi
 } from '../../__fixtures__/fake-cluster-api.js'
+import { IdTokenStub, STUB_ISSUER } from '../../__fixtures__/id-token-stub.js'
 import { TestRunner } from '../../__fixtures__/runner.js'
 import { SERVER, bootstrapKubeconfig } from '../../__fixtures__/tokens.js'
 
-const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
+const connect =
+  jest.fn<
+    (kc: KubeConfig, timeoutMs?: number, oidc?: OidcIdentity) => ClusterApi
+  >()
 jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
 
 const { run } = await import('../../src/post.js')
@@ -261,5 +266,94 @@ describe('post.ts', () => {
     await expect(run()).resolves.toBeUndefined()
     expect(process.exitCode).toBeUndefined()
     expect(connect).not.toHaveBeenCalled()
+  })
+})
+
+describe('post.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-token stand-in)', () => {
+  const CA = Buffer.from(
+    fs.readFileSync(
+      path.join(import.meta.dirname, '..', 'e2e', 'support', 'wrong-ca.pem')
+    )
+  ).toString('base64')
+  const OIDC_SERVER = 'https://203.0.113.10:6443'
+  const AUDIENCE = 'https://k8s.example.com'
+  let stub: IdTokenStub
+
+  beforeEach(async () => {
+    stub = await IdTokenStub.start()
+    Object.assign(process.env, stub.env())
+    runner.setInputs({
+      'oidc-audience': AUDIENCE,
+      server: OIDC_SERVER,
+      'certificate-authority-data': CA,
+      cleanup: 'true'
+    })
+    connect.mockImplementation((_kc, _timeout, oidc) => ({ ...api, oidc }))
+    givenState(
+      mainState({
+        bootstrap: {
+          source: { kind: 'oidc', audience: AUDIENCE },
+          context: '',
+          server: OIDC_SERVER
+        }
+      })
+    )
+  })
+
+  afterEach(async () => {
+    await stub.stop()
+  })
+
+  it('fetches a fresh ID token for the saved audience and revokes with it', async () => {
+    await run()
+    expect(stub.requests).toEqual([{ audience: AUDIENCE, authorized: true }])
+    const [kc, , oidc] = connect.mock.calls[0] ?? []
+    expect(kc?.getCurrentUser()?.token).toBe(stub.issued[0])
+    expect(kc?.getCurrentCluster()).toMatchObject({
+      server: OIDC_SERVER,
+      caData: CA
+    })
+    expect(oidc).toEqual({ audience: AUDIENCE, issuer: STUB_ISSUER })
+    expect(api.deleteSecret).toHaveBeenCalledWith(NS, SECRET, SECRET_UID)
+    expect(runner.commands('warning')).toEqual([])
+    expect(runner.commands('add-mask')).toContain(
+      `::add-mask::${stub.issued[0] ?? ''}`
+    )
+  })
+
+  it('uses the server main saved, not a changed input', async () => {
+    runner.setInputs({
+      'oidc-audience': 'other',
+      server: 'https://198.51.100.1',
+      'certificate-authority-data': CA
+    })
+    await run()
+    expect(stub.requests[0]?.audience).toBe(AUDIENCE)
+    expect(connect.mock.calls[0]?.[0].getCurrentCluster()?.server).toBe(
+      OIDC_SERVER
+    )
+  })
+
+  it('warns with the id-token sentence when no ID token is offered, and still removes the files', async () => {
+    delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL
+    await run()
+    const warnings = runner.commands('warning')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(
+      `Could not revoke the token: No GitHub ID token is available to this step`
+    )
+    expect(connect).not.toHaveBeenCalled()
+    expect(fs.existsSync(dir)).toBe(false)
+    expect(process.exitCode).toBeUndefined()
+  })
+
+  it('names the mapped user when the fresh ID token may not delete the Secret', async () => {
+    api.deleteSecret.mockRejectedValue(
+      forbidden('github:octo-org/scanner', 'delete', 'secrets', NS, SECRET)
+    )
+    await run()
+    expect(runner.commands('warning')[0]).toContain(
+      `'github:octo-org/scanner', the user the API server maps this job's GitHub ID token to, may not delete the per-run Secret '${SECRET}'`
+    )
   })
 })

@@ -1,5 +1,6 @@
 import { CALL_TIMEOUT_MS, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
+import type { OidcIdentity } from './oidc-bootstrap.js'
 
 /** What the action was doing when a Kubernetes call failed. */
 export interface FailedCall {
@@ -9,6 +10,8 @@ export interface FailedCall {
   serviceAccount?: string
   secretName?: string
   podName?: string
+  /** Set when the bootstrap is the job's GitHub ID token (never the token). */
+  oidc?: OidcIdentity
 }
 
 interface KubeStatus {
@@ -94,6 +97,61 @@ function deniedUser(status: KubeStatus): string {
   return match?.[1] ? `'${match[1]}'` : 'the bootstrap identity'
 }
 
+/**
+ * The OIDC bootstrap's refusals. Every refused ID token gets the same 401
+ * body, whatever the cause (issuer, audience, a claim rule, expiry), so the
+ * sentence names both things to check. A 403 means the token was accepted
+ * and RBAC said no: name the user it was mapped to and the Role it needs.
+ */
+function describeOidcRefusal(
+  status: number,
+  body: KubeStatus,
+  call: FailedCall,
+  oidc: OidcIdentity
+): ActionError | undefined {
+  if (status === 401) {
+    return new ActionError(
+      `The API server at ${call.server} rejected the job's GitHub ID token ` +
+        `(401 Unauthorized): either it does not trust the issuer ` +
+        `${oidc.issuer} for this repository and workflow, or it does not ` +
+        `accept the audience '${oidc.audience}', so add a JWT authenticator ` +
+        `for that issuer and audience (with claim rules that admit this job) ` +
+        `to its AuthenticationConfiguration, or set 'oidc-audience' to the ` +
+        `audience it expects.`
+    )
+  }
+  if (status !== 403) return undefined
+  const user = /User "([^"]+)"/.exec(body.message ?? '')?.[1]
+  const who = user
+    ? `'${user}', the user the API server maps this job's GitHub ID token to,`
+    : `The user the API server maps this job's GitHub ID token to`
+  const ns = `namespace '${call.namespace}'`
+  const role =
+    `bind that User to a Role that allows 'create' on ` +
+    `'serviceaccounts/token' with resourceNames ` +
+    `['${call.serviceAccount ?? '<service-account>'}'] and 'create' and ` +
+    `'delete' on 'secrets' in that namespace (see 'RBAC for the mapped user' in the README)`
+  switch (call.operation) {
+    case 'mint':
+      return new ActionError(
+        `${who} may not mint tokens for ServiceAccount ` +
+          `'${call.serviceAccount ?? ''}' in ${ns}: ${role}.`
+      )
+    case 'create-secret':
+      return new ActionError(
+        `${who} may not create the per-run Secret in ${ns}: ${role}.`
+      )
+    case 'delete-secret':
+      return new ActionError(
+        `${who} may not delete the per-run Secret '${call.secretName ?? ''}' ` +
+          `in ${ns}, so the token stays valid until it expires: grant that ` +
+          `User 'delete' on 'secrets' there.`
+      )
+    case 'review':
+      return undefined
+  }
+}
+
 function serverText(status: KubeStatus): string {
   const message = (status.message ?? '').replace(/\s+/g, ' ').trim()
   return message === '' ? '' : ` (the API server said: ${message})`
@@ -123,13 +181,14 @@ export function describeApiError(
       return new ActionError(
         `The API server at ${call.server} presented a TLS certificate that ` +
           `could not be verified (${code}): put the cluster's CA in the ` +
-          `kubeconfig's certificate-authority-data.`
+          `${call.oidc ? `'certificate-authority-data' input` : `kubeconfig's certificate-authority-data`}.`
       )
     }
     if (code && NETWORK_CODES.has(code)) {
       return new ActionError(
         `Could not reach the API server at ${call.server} (${code}): check the ` +
-          `server address in the kubeconfig and that this runner can reach it.`
+          `${call.oidc ? `'server' input` : 'server address in the kubeconfig'} ` +
+          `and that this runner can reach it.`
       )
     }
     return new ActionError(
@@ -147,6 +206,11 @@ export function describeApiError(
         `'excess-privilege: off' and no 'expect-*' checks.`
     )
   }
+  const oidcRefusal =
+    call.oidc && call.operation !== 'review'
+      ? describeOidcRefusal(status, body, call, call.oidc)
+      : undefined
+  if (oidcRefusal) return oidcRefusal
   if (status === 401) {
     return new ActionError(
       `The API server at ${call.server} rejected the bootstrap credential ` +

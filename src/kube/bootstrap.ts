@@ -4,6 +4,8 @@ import * as path from 'node:path'
 import { KubeConfig, type Cluster } from '@kubernetes/client-node'
 import { ActionError, InputError } from '../errors.js'
 import { maskSecret } from '../runner/masking.js'
+import type { OidcInput } from '../runner/inputs.js'
+import { openOidc, type OidcIdentity } from './oidc-bootstrap.js'
 
 /**
  * Where the identity that mints the token comes from. Saved in state so the
@@ -14,6 +16,8 @@ export type BootstrapSource =
   | { kind: 'input' }
   | { kind: 'files'; paths: string[] }
   | { kind: 'in-cluster' }
+  /** The job's GitHub ID token; post fetches a fresh one, no token is saved. */
+  | { kind: 'oidc'; audience: string }
 
 export interface BootstrapRef {
   source: BootstrapSource
@@ -68,6 +72,19 @@ function describeSource(source: BootstrapSource): string {
       return `the kubeconfig file ${source.paths.join(path.delimiter)}`
     case 'in-cluster':
       return `the in-cluster ServiceAccount`
+    case 'oidc':
+      return `the job's GitHub ID token`
+  }
+}
+
+/** Certificate checks stay on for every bootstrap, and so for the new token. */
+function refuseDisabledTlsChecks(caGoesIn = 'the kubeconfig'): void {
+  if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+    throw new InputError(
+      `NODE_TLS_REJECT_UNAUTHORIZED=0 is set for this step, which would turn ` +
+        `off certificate checks for the bootstrap credential and the new token: ` +
+        `remove it and put the cluster's CA in ${caGoesIn} instead.`
+    )
   }
 }
 
@@ -104,6 +121,9 @@ export function loadBootstrap(
   ref: BootstrapRef,
   kubeconfigInput: string
 ): KubeConfig {
+  if (ref.source.kind === 'oidc') {
+    throw new Error('the OIDC bootstrap has no kubeconfig to load')
+  }
   const kc = new KubeConfig()
   const where = describeSource(ref.source)
   const fixInput =
@@ -169,13 +189,7 @@ export function loadBootstrap(
         `certificate-authority-data to the kubeconfig instead.`
     )
   }
-  if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
-    throw new InputError(
-      `NODE_TLS_REJECT_UNAUTHORIZED=0 is set for this step, which would turn ` +
-        `off certificate checks for the bootstrap credential and the new token: ` +
-        `remove it and put the cluster's CA in the kubeconfig instead.`
-    )
-  }
+  refuseDisabledTlsChecks()
   for (const [field, file] of [
     ['certificate-authority', cluster.caFile],
     ['client-certificate', kc.getCurrentUser()?.certFile],
@@ -255,14 +269,32 @@ export function currentCluster(kc: KubeConfig): Cluster {
   return cluster
 }
 
+/** The identity that mints, ready to connect; `oidc` is set for the ID-token bootstrap. */
+export interface Bootstrap {
+  ref: BootstrapRef
+  kc: KubeConfig
+  oidc?: OidcIdentity
+}
+
 /**
- * Main's bootstrap: choose the source, load and check it, and mask its
- * secrets before anything can print them.
+ * Main's bootstrap: the job's GitHub ID token when the OIDC inputs are
+ * given; otherwise choose the kubeconfig source, load and check it. Either
+ * way its secrets are masked before anything can print them.
  */
-export function openBootstrap(
+export async function openBootstrap(
   kubeconfigInput: string,
-  context: string
-): { ref: BootstrapRef; kc: KubeConfig } {
+  context: string,
+  oidcInput?: OidcInput
+): Promise<Bootstrap> {
+  if (oidcInput) {
+    refuseDisabledTlsChecks(`'certificate-authority-data'`)
+    const { audience, server, caData } = oidcInput
+    const opened = await openOidc(audience, { server, caData })
+    return {
+      ref: { source: { kind: 'oidc', audience }, context: '', server },
+      ...opened
+    }
+  }
   const ref: BootstrapRef = { source: chooseSource(kubeconfigInput), context }
   const kc = loadBootstrap(ref, kubeconfigInput)
   maskBootstrapCredentials(kc)
@@ -271,14 +303,26 @@ export function openBootstrap(
 
 /**
  * Post's bootstrap: the identity that minted, never the KUBECONFIG main
- * pointed at the token; masked again because this is a new process.
+ * pointed at the token; masked again because this is a new process. For the
+ * OIDC bootstrap that is a fresh ID token for the saved audience and server
+ * (post gets the same inputs, so the CA data is read from them again).
  */
-export function reopenBootstrap(
+export async function reopenBootstrap(
   ref: BootstrapRef | undefined,
-  kubeconfigInput: string
-): KubeConfig {
+  kubeconfigInput: string,
+  caDataInput: () => string
+): Promise<Bootstrap> {
   if (!ref) throw new Error('the main step saved no bootstrap identity')
+  if (ref.source.kind === 'oidc') {
+    refuseDisabledTlsChecks(`'certificate-authority-data'`)
+    if (!ref.server) throw new Error('the main step saved no server')
+    const opened = await openOidc(ref.source.audience, {
+      server: ref.server,
+      caData: caDataInput()
+    })
+    return { ref, ...opened }
+  }
   const kc = reloadBootstrap(ref, kubeconfigInput)
   maskBootstrapCredentials(kc)
-  return kc
+  return { ref, kc }
 }

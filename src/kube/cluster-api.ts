@@ -7,6 +7,7 @@ import {
   type V1BoundObjectReference,
   type V1Secret
 } from '@kubernetes/client-node'
+import type { OidcIdentity } from './oidc-bootstrap.js'
 
 export interface TokenSpec {
   audiences: string[]
@@ -30,6 +31,8 @@ export interface IssuedToken {
  */
 export interface ClusterApi {
   readonly server: string
+  /** Set when the calls authenticate with the job's GitHub ID token. */
+  readonly oidc?: OidcIdentity
   createSecret(namespace: string, body: V1Secret): Promise<V1Secret>
   /** Deletes the Secret; 'absent' when it was already gone. */
   deleteSecret(
@@ -56,12 +59,14 @@ export function parseWarningHeader(header: string | undefined): string[] {
 
 export function connect(
   kc: KubeConfig,
-  timeoutMs: number = CALL_TIMEOUT_MS
+  timeoutMs: number = CALL_TIMEOUT_MS,
+  oidc?: OidcIdentity
 ): ClusterApi {
   const core = kc.makeApiClient(CoreV1Api)
   const options = (): ConfigurationOptions => withDeadline(timeoutMs)
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
+    ...(oidc ? { oidc } : {}),
 
     async createSecret(namespace, body): Promise<V1Secret> {
       return within(

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import * as core from '@actions/core'
 import { formatDuration, parseDuration } from '../token/duration.js'
 import { InputError } from '../errors.js'
@@ -15,6 +16,18 @@ export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
 export type BindTo =
   { kind: 'secret' } | { kind: 'none' } | { kind: 'pod'; name: string }
 
+/**
+ * The zero-secret bootstrap: mint with the job's GitHub ID token for
+ * `audience`, as a bearer token against `server`, trusting `caData`.
+ */
+export interface OidcInput {
+  audience: string
+  /** `https://` URL of the API server. */
+  server: string
+  /** Base64 PEM CA bundle of that server, as a kubeconfig carries it. */
+  caData: string
+}
+
 /** Every input of the main step, parsed and validated. */
 export interface Inputs {
   serviceAccount: string
@@ -26,6 +39,8 @@ export interface Inputs {
   /** Bootstrap kubeconfig content; '' means: find one on the runner. */
   kubeconfig: string
   context: string
+  /** Set when 'oidc-audience', 'server' and 'certificate-authority-data' are given. */
+  oidc?: OidcInput
   exportKubeconfig: boolean
   cleanup: boolean
   outputToken: boolean
@@ -154,6 +169,127 @@ function parseExcessPrivilege(raw: string): ExcessPrivilegeMode {
   )
 }
 
+const OIDC_INPUTS = [
+  'oidc-audience',
+  'server',
+  'certificate-authority-data'
+] as const
+
+/** `https://host[:port][/path]`, with no credentials in it. */
+function parseServer(raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new InputError(
+      `Input 'server' is '${raw}', which is not a URL: set it to the API ` +
+        `server's address, such as https://203.0.113.10:6443.`
+    )
+  }
+  if (url.protocol !== 'https:') {
+    throw new InputError(
+      `Input 'server' is '${raw}', which is not an https:// URL: use the API ` +
+        `server's https:// address, since the ID token is only ever sent over TLS.`
+    )
+  }
+  // Never echo a URL that may hold a password.
+  if (url.username !== '' || url.password !== '') {
+    throw new InputError(
+      `Input 'server' carries a user name or password, which this action ` +
+        `never sends: remove them and keep only https://host:port.`
+    )
+  }
+  return raw
+}
+
+const PEM_CERTIFICATE =
+  /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+/**
+ * Base64 of one or more PEM certificates, each of which parses as X.509,
+ * exactly what a kubeconfig's certificate-authority-data holds.
+ */
+export function parseCaData(raw: string): string {
+  const fix =
+    `set 'certificate-authority-data' to the base64 of the cluster's CA ` +
+    `PEM, for example the output of 'base64 -w0 ca.crt' or the ` +
+    `certificate-authority-data of an admin kubeconfig`
+  const compact = raw.replace(/\s+/g, '')
+  if (compact === '') {
+    throw new InputError(`Input 'certificate-authority-data' is empty: ${fix}.`)
+  }
+  if (raw.includes('-----BEGIN')) {
+    throw new InputError(
+      `Input 'certificate-authority-data' is PEM text, not its base64: ${fix}.`
+    )
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    throw new InputError(
+      `Input 'certificate-authority-data' is not valid base64: ${fix}.`
+    )
+  }
+  const pem = Buffer.from(compact, 'base64').toString('utf8')
+  const blocks = pem.match(PEM_CERTIFICATE) ?? []
+  if (blocks.length === 0) {
+    throw new InputError(
+      `Input 'certificate-authority-data' decodes to no PEM certificate: ${fix}.`
+    )
+  }
+  blocks.forEach((block, index) => {
+    try {
+      new X509Certificate(block)
+    } catch {
+      throw new InputError(
+        `Input 'certificate-authority-data' holds a certificate (number ` +
+          `${index + 1}) that does not parse as X.509: ${fix}.`
+      )
+    }
+  })
+  return compact
+}
+
+/**
+ * The OIDC bootstrap inputs: all three or none, and never together with a
+ * stored kubeconfig (which of the two would mint must not be a guess).
+ */
+function parseOidc(kubeconfig: string, context: string): OidcInput | undefined {
+  const raw = Object.fromEntries(
+    OIDC_INPUTS.map((name) => [name, input(name)])
+  ) as Record<(typeof OIDC_INPUTS)[number], string>
+  const given = OIDC_INPUTS.filter((name) => raw[name] !== '')
+  if (given.length === 0) return undefined
+  if (kubeconfig.trim() !== '') {
+    throw new InputError(
+      `Inputs 'kubeconfig' and '${given[0] ?? ''}' are exclusive: mint either ` +
+        `with the stored kubeconfig or with the job's GitHub ID token ` +
+        `('oidc-audience', 'server', 'certificate-authority-data'), so remove one.`
+    )
+  }
+  const missing = OIDC_INPUTS.filter((name) => raw[name] === '')
+  if (missing.length > 0) {
+    const list = (names: readonly string[]): string =>
+      names.map((name) => `'${name}'`).join(' and ')
+    const several = missing.length > 1
+    throw new InputError(
+      `Input${several ? 's' : ''} ${list(missing)} ${several ? 'are' : 'is'} ` +
+        `missing: the OIDC bootstrap needs 'oidc-audience', 'server' and ` +
+        `'certificate-authority-data' together, so set ${several ? 'them' : 'it'} ` +
+        `or remove ${list(given)}.`
+    )
+  }
+  if (context !== '') {
+    throw new InputError(
+      `Input 'context' picks a context of a bootstrap kubeconfig, and the OIDC ` +
+        `bootstrap has none: remove 'context'.`
+    )
+  }
+  return {
+    audience: raw['oidc-audience'],
+    server: parseServer(raw.server),
+    caData: parseCaData(raw['certificate-authority-data'])
+  }
+}
+
 /** Read and validate every input of the main step; throws InputError. */
 export function getInputs(): Inputs {
   const serviceAccount = input('service-account')
@@ -165,6 +301,10 @@ export function getInputs(): Inputs {
   }
   const maxDurationSeconds = parseMaxDuration(input('max-duration'))
   const namespace = checkNamespace('namespace', input('namespace') || 'default')
+  // Content keeps its own whitespace: YAML is indentation-sensitive.
+  const kubeconfig = core.getInput('kubeconfig')
+  const context = input('context')
+  const oidc = parseOidc(kubeconfig, context)
   return {
     serviceAccount: checkObjectName(
       'service-account',
@@ -176,9 +316,9 @@ export function getInputs(): Inputs {
     maxDurationSeconds,
     audiences: parseList(core.getInput('audiences')),
     bindTo: parseBindTo(input('bind-to')),
-    // Content keeps its own whitespace: YAML is indentation-sensitive.
-    kubeconfig: core.getInput('kubeconfig'),
-    context: input('context'),
+    kubeconfig,
+    context,
+    ...(oidc ? { oidc } : {}),
     exportKubeconfig: booleanInput('export-kubeconfig', true),
     cleanup: booleanInput('cleanup', true),
     outputToken: booleanInput('output-token', false),
@@ -208,4 +348,12 @@ export function getCleanupInput(): boolean {
 /** The bootstrap kubeconfig content, as post re-reads it. */
 export function getKubeconfigInput(): string {
   return core.getInput('kubeconfig')
+}
+
+/**
+ * The CA data, as post re-reads it for the OIDC bootstrap (the audience and
+ * server come from main's saved state); throws InputError.
+ */
+export function getCaDataInput(): string {
+  return parseCaData(input('certificate-authority-data'))
 }

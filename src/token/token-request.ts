@@ -67,7 +67,9 @@ async function bindTarget(
     throw describeApiError(error, {
       operation: 'create-secret',
       server: api.server,
-      namespace: inputs.namespace
+      namespace: inputs.namespace,
+      serviceAccount: inputs.serviceAccount,
+      oidc: api.oidc
     })
   }
   record.perRunSecretCreated(anchor.uid)
@@ -101,7 +103,8 @@ export async function mintToken(
     server: api.server,
     namespace: inputs.namespace,
     serviceAccount: inputs.serviceAccount,
-    podName: inputs.bindTo.kind === 'pod' ? inputs.bindTo.name : undefined
+    podName: inputs.bindTo.kind === 'pod' ? inputs.bindTo.name : undefined,
+    oidc: api.oidc
   }
   let issued: IssuedToken
   try {

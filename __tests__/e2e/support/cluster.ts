@@ -125,23 +125,29 @@ export function kubeconfigFor(
  * A namespace with the seeds' scanner setup: ServiceAccount `scanner` with a
  * Role to get/list pods and exec into one named pod, and a `minter`
  * identity (the bootstrap) that may mint tokens for `scanner` and create and
- * delete the per-run Secret, and nothing else.
+ * delete the per-run Secret, and nothing else. With `minter: false` there is
+ * no minter (the OIDC bootstrap mints as the job's mapped user instead), and
+ * `bootstrapKubeconfig` and `minterToken` are empty.
  */
 export async function createScanSetup(
   admin: KubeConfig,
   options: {
+    minter?: boolean
     minterCanMint?: boolean
     greedy?: boolean
     alsoMintable?: string[]
   } = {}
 ): Promise<ScanSetup> {
+  const withMinter = options.minter !== false
   const namespace = `e2e-${randomBytes(4).toString('hex')}`
   const core = admin.makeApiClient(CoreV1Api)
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api)
   await core.createNamespace({ body: { metadata: { name: namespace } } })
-  const accounts = options.greedy
-    ? ['scanner', 'minter', 'greedy']
-    : ['scanner', 'minter']
+  const accounts = [
+    'scanner',
+    ...(withMinter ? ['minter'] : []),
+    ...(options.greedy ? ['greedy'] : [])
+  ]
   for (const name of accounts) {
     await core.createNamespacedServiceAccount({
       namespace,
@@ -202,10 +208,12 @@ export async function createScanSetup(
       }
     })
   }
-  await rbac.createNamespacedRole({
-    namespace,
-    body: { metadata: { name: 'minter' }, rules: minterRules }
-  })
+  if (withMinter) {
+    await rbac.createNamespacedRole({
+      namespace,
+      body: { metadata: { name: 'minter' }, rules: minterRules }
+    })
+  }
   for (const name of accounts) {
     await rbac.createNamespacedRoleBinding({
       namespace,
@@ -215,6 +223,21 @@ export async function createScanSetup(
         subjects: [{ kind: 'ServiceAccount', name, namespace }]
       }
     })
+  }
+  const scannerUser = `system:serviceaccount:${namespace}:scanner`
+  if (!withMinter) {
+    await waitAllowed(admin, scannerUser, {
+      namespace,
+      verb: 'list',
+      resource: 'pods'
+    })
+    return {
+      namespace,
+      scanner: 'scanner',
+      minterToken: '',
+      bootstrapKubeconfig: '',
+      server: admin.getCurrentCluster()?.server ?? ''
+    }
   }
   const minterUser = `system:serviceaccount:${namespace}:minter`
   await waitAllowed(admin, minterUser, {
@@ -231,7 +254,7 @@ export async function createScanSetup(
       name: 'scanner'
     })
   }
-  await waitAllowed(admin, `system:serviceaccount:${namespace}:scanner`, {
+  await waitAllowed(admin, scannerUser, {
     namespace,
     verb: 'list',
     resource: 'pods'

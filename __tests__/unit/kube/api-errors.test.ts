@@ -291,6 +291,121 @@ describe('apierrors.ts 401 during the self-checks', () => {
   })
 })
 
+describe('api-errors.ts with the OIDC bootstrap (unit, mocked API errors)', () => {
+  const oidc = {
+    audience: 'https://k8s.example.com',
+    issuer: 'https://token.actions.githubusercontent.com'
+  }
+  const USER = 'github:octo-org/scanner'
+  const oidcMint: FailedCall = { ...mint, oidc }
+  const oidcCreate: FailedCall = {
+    ...createSecret,
+    serviceAccount: 'scanner',
+    oidc
+  }
+  const oidcDelete: FailedCall = { ...deleteSecret, oidc }
+  // What the API server answers for every refused ID token, whatever the cause.
+  const unauthorized = apiException(401, {
+    reason: 'Unauthorized',
+    message: 'Unauthorized'
+  })
+
+  it('names the issuer and the audience on a 401, for every bootstrap call', () => {
+    for (const call of [oidcMint, oidcCreate, oidcDelete]) {
+      const message = describe1(unauthorized, call)
+      expect(message).toMatch(
+        /^The API server at \S+ rejected the job's GitHub ID token \(401 Unauthorized\)/
+      )
+      expect(message).toContain(
+        'does not trust the issuer https://token.actions.githubusercontent.com'
+      )
+      expect(message).toContain(
+        `does not accept the audience 'https://k8s.example.com'`
+      )
+      expect(message).toContain(`'oidc-audience'`)
+      expect(message).toContain('AuthenticationConfiguration')
+      expect(message).not.toContain(`'kubeconfig'`)
+    }
+  })
+
+  it('names the issuer the token came from (GitHub Enterprise Server has its own)', () => {
+    const message = describe1(unauthorized, {
+      ...oidcMint,
+      oidc: { ...oidc, issuer: 'https://ghes.example.com/_services/token' }
+    })
+    expect(message).toContain(
+      'the issuer https://ghes.example.com/_services/token'
+    )
+  })
+
+  it('names the mapped user and the whole Role on a 403 creating the per-run Secret', () => {
+    const message = describe1(
+      forbidden(USER, 'create', 'secrets', 'scans'),
+      oidcCreate
+    )
+    expect(message).toMatch(
+      /^'github:octo-org\/scanner', the user the API server maps this job's GitHub ID token to, may not create the per-run Secret in namespace 'scans'/
+    )
+    expect(message).toContain(
+      `'create' on 'serviceaccounts/token' with resourceNames ['scanner']`
+    )
+    expect(message).toContain(`'create' and 'delete' on 'secrets'`)
+    expect(message).toContain('bind that User')
+  })
+
+  it('names the mapped user and the whole Role on a 403 minting', () => {
+    const message = describe1(
+      forbidden(USER, 'create', 'serviceaccounts/token', 'scans', 'scanner'),
+      oidcMint
+    )
+    expect(message).toContain(`'${USER}'`)
+    expect(message).toContain(
+      `may not mint tokens for ServiceAccount 'scanner' in namespace 'scans'`
+    )
+    expect(message).toContain(`resourceNames ['scanner']`)
+    expect(message).toContain(`'create' and 'delete' on 'secrets'`)
+  })
+
+  it('says the token stays valid on a 403 deleting the Secret in post', () => {
+    const message = describe1(
+      forbidden(USER, 'delete', 'secrets', 'scans', deleteSecret.secretName),
+      oidcDelete
+    )
+    expect(message).toContain(`'${USER}'`)
+    expect(message).toContain('stays valid until it expires')
+    expect(message).toContain(`'delete' on 'secrets'`)
+  })
+
+  it('still describes the mapped user when a 403 names none (another authorizer)', () => {
+    const message = describe1(
+      apiException(403, { reason: 'Forbidden', message: 'denied by policy' }),
+      oidcMint
+    )
+    expect(message).toMatch(
+      /^The user the API server maps this job's GitHub ID token to may not mint/
+    )
+  })
+
+  it('points TLS and network failures at the server and CA inputs', () => {
+    expect(
+      describe1(fetchFailed('SELF_SIGNED_CERT_IN_CHAIN'), oidcMint)
+    ).toContain(`the 'certificate-authority-data' input`)
+    expect(describe1(fetchFailed('ECONNREFUSED'), oidcMint)).toContain(
+      `check the 'server' input`
+    )
+  })
+
+  it("leaves the minted token's own 401 during the checks to the usual sentence", () => {
+    const message = describe1(unauthorized, {
+      operation: 'review',
+      server: SERVER,
+      namespace: 'scans',
+      oidc
+    })
+    expect(message).toContain('does not accept the minted token')
+  })
+})
+
 describe('apierrors.ts certainlyNotApplied', () => {
   it.each([
     ['a 403', apiException(403), true],

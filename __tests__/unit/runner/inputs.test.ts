@@ -4,11 +4,25 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { InputError } from '../../../src/errors.js'
 import {
+  getCaDataInput,
   getCleanupInput,
   getInputs,
   parseList
 } from '../../../src/runner/inputs.js'
 import { TestRunner } from '../../../__fixtures__/runner.js'
+
+// A real X.509 certificate (the e2e tests' unrelated CA): the CA input must parse.
+const CA_PEM = fs.readFileSync(
+  path.join(import.meta.dirname, '..', '..', 'e2e', 'support', 'wrong-ca.pem'),
+  'utf8'
+)
+const CA_DATA = Buffer.from(CA_PEM).toString('base64')
+const OIDC = {
+  'oidc-audience': 'https://k8s.example.com',
+  server: 'https://203.0.113.10:6443',
+  'certificate-authority-data': CA_DATA
+}
+const b64 = (text: string): string => Buffer.from(text).toString('base64')
 
 let runner: TestRunner
 
@@ -154,6 +168,89 @@ describe('inputs.ts', () => {
         { 'output-token': '1' },
         'output-token',
         /true or false/
+      ],
+      [
+        'a stored kubeconfig together with the OIDC inputs',
+        { ...OIDC, kubeconfig: 'apiVersion: v1\nkind: Config\n' },
+        'oidc-audience',
+        /^Inputs 'kubeconfig' and 'oidc-audience' are exclusive/
+      ],
+      [
+        'a stored kubeconfig together with only server',
+        { server: OIDC.server, kubeconfig: 'apiVersion: v1\n' },
+        'server',
+        /^Inputs 'kubeconfig' and 'server' are exclusive/
+      ],
+      [
+        'oidc-audience alone',
+        { 'oidc-audience': 'aud' },
+        'server',
+        /^Inputs 'server' and 'certificate-authority-data' are missing.*remove 'oidc-audience'/
+      ],
+      [
+        'server alone',
+        { server: OIDC.server },
+        'oidc-audience',
+        /^Inputs 'oidc-audience' and 'certificate-authority-data' are missing/
+      ],
+      [
+        'the OIDC inputs without certificate-authority-data',
+        { ...OIDC, 'certificate-authority-data': '' },
+        'certificate-authority-data',
+        /^Input 'certificate-authority-data' is missing/
+      ],
+      [
+        'an http:// server',
+        { ...OIDC, server: 'http://203.0.113.10:6443' },
+        'server',
+        /not an https:\/\/ URL/
+      ],
+      [
+        'a server without a scheme',
+        { ...OIDC, server: 'k8s.example.com:6443' },
+        'server',
+        /not an https:\/\/ URL/
+      ],
+      [
+        'a server that is not a URL',
+        { ...OIDC, server: 'https://k8s example.com' },
+        'server',
+        /not a URL/
+      ],
+      [
+        'certificate-authority-data that is not base64',
+        { ...OIDC, 'certificate-authority-data': 'not base64!' },
+        'certificate-authority-data',
+        /not valid base64/
+      ],
+      [
+        'certificate-authority-data given as PEM text',
+        { ...OIDC, 'certificate-authority-data': CA_PEM },
+        'certificate-authority-data',
+        /PEM text, not its base64/
+      ],
+      [
+        'certificate-authority-data that decodes to something else',
+        { ...OIDC, 'certificate-authority-data': b64('hello world, no PEM') },
+        'certificate-authority-data',
+        /no PEM certificate/
+      ],
+      [
+        'certificate-authority-data whose certificate does not parse',
+        {
+          ...OIDC,
+          'certificate-authority-data': b64(
+            `${CA_PEM}-----BEGIN CERTIFICATE-----\nMIIBbroken\n-----END CERTIFICATE-----\n`
+          )
+        },
+        'certificate-authority-data',
+        /\(number 2\) that does not parse as X\.509/
+      ],
+      [
+        'a context with the OIDC bootstrap',
+        { ...OIDC, context: 'ci' },
+        'context',
+        /remove 'context'/
       ]
     ])(
       'rejects %s with one sentence naming the input',
@@ -168,6 +265,22 @@ describe('inputs.ts', () => {
         if (detail) expect(error.message).toMatch(detail)
       }
     )
+
+    it('never echoes a password given in server', () => {
+      const error = inputError({
+        ...OIDC,
+        server: 'https://admin:hunter2@203.0.113.10:6443'
+      })
+      expect(error.message).toContain(`'server'`)
+      expect(error.message).not.toContain('hunter2')
+    })
+
+    it('rejects empty certificate-authority-data when post reads it again', () => {
+      runner.setInputs({ 'certificate-authority-data': '' })
+      expect(() => getCaDataInput()).toThrow(
+        /^Input 'certificate-authority-data' is empty/
+      )
+    })
 
     it('rejects a bad boolean in the post step too', () => {
       runner.setInputs({ cleanup: 'yes' })
@@ -268,6 +381,37 @@ describe('inputs.ts', () => {
         'bind-to': 'pod: scanner-0 '
       })
       expect(getInputs().bindTo).toEqual({ kind: 'pod', name: 'scanner-0' })
+    })
+
+    it('reads the OIDC bootstrap inputs, joining base64 that was wrapped over lines', () => {
+      const wrapped = CA_DATA.replace(/(.{76})/g, '$1\n')
+      expect(wrapped).toContain('\n')
+      runner.setInputs({
+        'service-account': 'scanner',
+        ...OIDC,
+        'certificate-authority-data': wrapped
+      })
+      expect(getInputs().oidc).toEqual({
+        audience: 'https://k8s.example.com',
+        server: 'https://203.0.113.10:6443',
+        caData: CA_DATA
+      })
+    })
+
+    it('accepts a CA bundle of several certificates', () => {
+      const bundle = b64(`${CA_PEM}${CA_PEM}`)
+      runner.setInputs({
+        'service-account': 'scanner',
+        ...OIDC,
+        'certificate-authority-data': bundle
+      })
+      expect(getInputs().oidc?.caData).toBe(bundle)
+      expect(getCaDataInput()).toBe(bundle)
+    })
+
+    it('has no OIDC bootstrap when none of its inputs is given', () => {
+      runner.setInputs({ 'service-account': 'scanner' })
+      expect(getInputs().oidc).toBeUndefined()
     })
 
     it('keeps the kubeconfig input exactly, whitespace included', () => {
