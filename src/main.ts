@@ -5,7 +5,7 @@ import { openBootstrap, currentCluster } from './kube/bootstrap.js'
 import { connect, type ClusterApi } from './kube/cluster-api.js'
 import { rfc3339 } from './kube/formats.js'
 import { enforceProof, proofRequest, proveToken } from './proof/prove-token.js'
-import { getInputs } from './runner/inputs.js'
+import { getInputs, withholdCredentialsFromChildren } from './runner/inputs.js'
 import { maskSecret, redact } from './runner/masking.js'
 import { logMint, setOutputs } from './runner/outputs.js'
 import { RunRecord } from './runner/state.js'
@@ -31,6 +31,7 @@ export async function run(): Promise<void> {
       inputs.oidc
     )
     maskSecret(inputs.githubToken)
+    withholdCredentialsFromChildren()
     const lifetime = await decideLifetime(
       inputs.duration,
       inputs.maxDurationSeconds,

@@ -6,7 +6,8 @@ import { connect } from './kube/cluster-api.js'
 import {
   getCaDataInput,
   getCleanupInput,
-  getKubeconfigInput
+  getKubeconfigInput,
+  withholdCredentialsFromChildren
 } from './runner/inputs.js'
 import { redact } from './runner/masking.js'
 import { heldWords } from './runner/outputs.js'
@@ -38,6 +39,7 @@ export async function run(): Promise<void> {
         getKubeconfigInput(),
         getCaDataInput
       )
+      withholdCredentialsFromChildren()
       return connect(bootstrap.kc, undefined, bootstrap.oidc)
     })
     for (const line of report.done) core.info(line)

@@ -125,6 +125,21 @@ describe('post.ts', () => {
     expect(api.deleteSecret).toHaveBeenCalledTimes(1)
   })
 
+  it('takes the credential inputs out of its environment before connecting, so exec plugins never inherit them', async () => {
+    process.env['INPUT_GITHUB-TOKEN'] = 'ghs_unit'
+    process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'request-token'
+    givenState(mainState())
+    await run()
+    expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+    for (const name of [
+      'INPUT_KUBECONFIG',
+      'INPUT_GITHUB-TOKEN',
+      'ACTIONS_ID_TOKEN_REQUEST_TOKEN'
+    ]) {
+      expect(process.env).not.toHaveProperty(name)
+    }
+  })
+
   it('does not touch KUBECONFIG when main did not export it', async () => {
     const state = mainState()
     delete state.previousKubeconfig
@@ -139,6 +154,9 @@ describe('post.ts', () => {
     expect(api.deleteSecret).toHaveBeenCalledTimes(1)
 
     runner.newStep()
+    // A second post is a new process: the runner hands it the inputs again
+    // (the first took the credential inputs out of its own environment).
+    runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'true' })
     api.deleteSecret.mockResolvedValue('absent')
     runner.stdout.length = 0
     await expect(run()).resolves.toBeUndefined()

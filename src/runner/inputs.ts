@@ -340,6 +340,25 @@ export function getInputs(): Inputs {
   }
 }
 
+/**
+ * Credentials the runner hands this step in its environment. Exec credential
+ * plugins (and auth-provider commands) run as our children and inherit the
+ * whole environment, so once these are read they leave process.env.
+ */
+const CREDENTIAL_VARIABLES = [
+  'INPUT_KUBECONFIG',
+  'INPUT_GITHUB-TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN'
+] as const
+
+/** Call after the inputs and the ID token were read, before any request. */
+export function withholdCredentialsFromChildren(
+  env: NodeJS.ProcessEnv = process.env
+): void {
+  for (const name of CREDENTIAL_VARIABLES) Reflect.deleteProperty(env, name)
+}
+
 /** The post step only needs to know whether to clean up at all. */
 export function getCleanupInput(): boolean {
   return booleanInput('cleanup', true)
