@@ -177,7 +177,10 @@ describe('a scan job through act', () => {
     expect(await revoked(path.join(run.drop, 'kubeconfig'))).toBe(true)
     const token = tokenIn(path.join(run.drop, 'kubeconfig'))
     expect(leaks(run.output, [token, setup.minterToken])).toEqual([])
-    // act keeps a failed job's RUNNER_TEMP: run.leftovers looked into it too.
+    // act keeps a failed job's RUNNER_TEMP, so run.leftovers looked into
+    // the real directory; the step's marker shows both looks saw it.
+    expect(run.leftovers).toContain('left-by-the-failing-step')
+    expect(run.after.left).toContain('left-by-the-failing-step')
     await expectNothingLeft(run)
   })
 
