@@ -6,7 +6,7 @@
  * ::add-mask:: masking, GITHUB_ENV and outputs between steps, post steps
  * after a failed step and in reverse order.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {
@@ -29,6 +29,9 @@ import {
   type RunnerTempAfterPosts
 } from './support/act-checks.js'
 
+// A test waits for its act run, which shares two cores with the others.
+jest.setTimeout(240_000)
+
 const WORKFLOWS = path.join(import.meta.dirname, 'act', 'workflows')
 const ACTION = 'your-org/ephemeral-scan-token@v1'
 
@@ -38,9 +41,32 @@ let setup: ScanSetup
 let repoDir: string
 const drops: string[] = []
 
+/**
+ * The four runs, started together once the namespace exists: each is mostly
+ * waiting (on act, on the API server), and each test's 401 check waits out
+ * the API server's ~10 s authentication cache, so overlapping them saves
+ * most of that wall time. Each test awaits its own run.
+ */
+const runs: Record<
+  'scan' | 'failing' | 'twoUses' | 'debug',
+  Promise<ScanRun>
+> = {} as never
+
 beforeAll(async () => {
   setup = await createScanSetup(admin)
   repoDir = makeRepo({})
+  const started = {
+    scan: runScan('scan.yml'),
+    failing: runScan('scan.yml', { env: { FAIL_AFTER_SCAN: '1' } }),
+    twoUses: runScan('two-uses.yml'),
+    debug: runScan('scan.yml', {
+      env: { RUNNER_DEBUG: '1', ACTIONS_STEP_DEBUG: 'true' },
+      verbose: true
+    })
+  }
+  // A run that fails is reported by its test, not as an unhandled rejection.
+  for (const run of Object.values(started)) run.catch(() => undefined)
+  Object.assign(runs, started)
 })
 
 afterAll(async () => {
@@ -65,7 +91,12 @@ async function runScan(
   const run = await runWorkflow(path.join(WORKFLOWS, workflow), {
     repoDir,
     event: 'workflow_dispatch',
-    env: { SCAN_NAMESPACE: setup.namespace, DROP: drop, ...options.env },
+    env: {
+      SCAN_NAMESPACE: setup.namespace,
+      SCAN_SERVICE_ACCOUNT: setup.scanner,
+      DROP: drop,
+      ...options.env
+    },
     secrets: { BOOTSTRAP_KUBECONFIG: setup.bootstrapKubeconfig },
     actionRefs: [ACTION],
     localActions: WATCH_RUNNER_TEMP,
@@ -98,7 +129,12 @@ function revokedSecrets(output: string): string[] {
 
 /** What every run must leave: no per-run Secret, no kubeconfig directory. */
 async function expectNothingLeft(run: ScanRun): Promise<void> {
-  expect(await anchorsIn(admin, setup.namespace)).toEqual([])
+  // Other runs may be under way in the namespace: this run's Secrets carry its run id.
+  expect(
+    (await anchorsIn(admin, setup.namespace)).filter((name) =>
+      name.startsWith(`ephemeral-scan-token-${run.runId}-`)
+    )
+  ).toEqual([])
   expect(
     run.after.left.filter((p) => p.startsWith('ephemeral-scan-token-'))
   ).toEqual([])
@@ -117,7 +153,7 @@ async function expectNothingLeft(run: ScanRun): Promise<void> {
 
 describe('a scan job through act', () => {
   it('mints, lets kubectl do what the Role allows and nothing else, masks the token, and revokes it in post', async () => {
-    const run = await runScan('scan.yml')
+    const run = await runs.scan
     expect(run.code).toBe(0)
     const lines = stepLines(run.output)
 
@@ -164,7 +200,7 @@ describe('a scan job through act', () => {
   })
 
   it('still revokes in post when a later step fails', async () => {
-    const run = await runScan('scan.yml', { env: { FAIL_AFTER_SCAN: '1' } })
+    const run = await runs.failing
     expect(run.code).not.toBe(0)
     const lines = stepLines(run.output)
     expect(run.output).toMatch(/exit status 7/)
@@ -185,7 +221,7 @@ describe('a scan job through act', () => {
   })
 
   it('with two uses in one job, unwinds the posts in reverse order and revokes both tokens', async () => {
-    const run = await runScan('two-uses.yml')
+    const run = await runs.twoUses
     expect(run.code).toBe(0)
     const lines = stepLines(run.output)
     expect(lines.filter((line) => line === 'pod/app-pod-1')).toHaveLength(2)
@@ -217,10 +253,7 @@ describe('a scan job through act', () => {
   })
 
   it('in a debug run (ACTIONS_STEP_DEBUG, RUNNER_DEBUG, act -v) dumps every step environment but no token', async () => {
-    const run = await runScan('scan.yml', {
-      env: { RUNNER_DEBUG: '1', ACTIONS_STEP_DEBUG: 'true' },
-      verbose: true
-    })
+    const run = await runs.debug
     expect(run.code).toBe(0)
     // Debug output really was on: act dumps every step's environment and
     // evaluated expressions, with RUNNER_DEBUG=1 reaching the action and
@@ -235,5 +268,10 @@ describe('a scan job through act', () => {
     expect(run.output).not.toMatch(/eyJ[\w-]{20,}\.[\w-]{20,}/)
     expect(await revoked(path.join(run.drop, 'kubeconfig'))).toBe(true)
     await expectNothingLeft(run)
+  })
+
+  it('leaves no labelled Secret in the namespace once every run is over', async () => {
+    await Promise.allSettled(Object.values(runs))
+    expect(await anchorsIn(admin, setup.namespace)).toEqual([])
   })
 })
