@@ -70,7 +70,7 @@ export async function run(): Promise<void> {
       record.exportingKubeconfig(process.env.KUBECONFIG ?? null)
       core.exportVariable('KUBECONFIG', file)
     }
-    setOutputs(inputs, lifetime, minted, file)
+    setOutputs(inputs, lifetime, minted, file, runnerTemp)
   } catch (error) {
     // A failed main leaves nothing behind; what it cannot undo stays in state for post.
     const report = await rollBack(record, api)

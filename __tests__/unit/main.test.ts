@@ -155,6 +155,9 @@ describe('main.ts', () => {
       expect(outputs['expires-in']).toBe('1800')
       expect(outputs['credential-id']).toBe(minted.jti)
       expect(outputs['service-account']).toBe(USERNAME)
+      expect(outputs['container-kubeconfig']).toBe(
+        `/github/runner_temp/${path.relative(runner.temp, outputs.kubeconfig ?? '')}`
+      )
       expect(outputs).not.toHaveProperty('token')
     })
 

@@ -1,3 +1,4 @@
+import * as path from 'node:path'
 import * as core from '@actions/core'
 import { rfc3339 } from '../kube/formats.js'
 import { formatDuration } from '../token/duration.js'
@@ -19,14 +20,40 @@ export function logMint(lifetime: Lifetime, minted: MintedToken): void {
   )
 }
 
+/** Where Docker container actions find RUNNER_TEMP (runner 2.329 and later). */
+export const CONTAINER_RUNNER_TEMP = '/github/runner_temp'
+
+/**
+ * The kubeconfig as a Docker container action (`docker://` or a Dockerfile
+ * action) sees it: the runner mounts RUNNER_TEMP at /github/runner_temp, so
+ * the path relative to RUNNER_TEMP is rejoined there. That is right in a
+ * `container:` job too, where RUNNER_TEMP is /__w/_temp but the action's
+ * container still gets /github/runner_temp.
+ */
+export function containerKubeconfigPath(
+  file: string,
+  runnerTemp: string
+): string {
+  const relative = path.relative(runnerTemp, file)
+  return path.posix.join(
+    CONTAINER_RUNNER_TEMP,
+    ...relative.split(path.sep).filter((part) => part !== '')
+  )
+}
+
 /** The step's outputs, set last, once everything they describe exists. */
 export function setOutputs(
   inputs: Inputs,
   lifetime: Lifetime,
   minted: MintedToken,
-  file: string
+  file: string,
+  runnerTemp: string
 ): void {
   core.setOutput('kubeconfig', file)
+  core.setOutput(
+    'container-kubeconfig',
+    containerKubeconfigPath(file, runnerTemp)
+  )
   core.setOutput('lifetime-source', lifetime.source)
   core.setOutput('expiration', rfc3339(minted.expiration))
   core.setOutput('expires-in', String(minted.expiresIn))

@@ -3,7 +3,6 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {
   ROOT,
-  buildAct,
   runWorkflow as runWithAct,
   stageAction,
   type RunWorkflowResult
@@ -56,6 +55,14 @@ export interface WorkflowOptions {
 const CACHE_BIN = path.join(ROOT, '.cache', 'bin')
 
 /**
+ * What steps see as GITHUB_API_URL unless a test gives its stand-in: a
+ * loopback port nothing listens on, so a run that would call the GitHub API
+ * (`duration: auto` with a token) is refused at once and never leaves the
+ * machine.
+ */
+export const NO_GITHUB_API = 'http://127.0.0.1:9'
+
+/**
  * Run `workflowFile` (absolute, or relative to repoDir) through act and
  * return act's exit code and output (with act's masking applied), the run's
  * GITHUB_RUN_ID, and what failed jobs left in RUNNER_TEMP.
@@ -64,7 +71,8 @@ export async function runWorkflow(
   workflowFile: string,
   options: WorkflowOptions
 ): Promise<WorkflowRun> {
-  buildAct()
+  // global-setup.mjs built act before any test file started, so parallel
+  // test files never build (go install replaces the binary in place).
   const staged = fs.mkdtempSync(path.join(os.tmpdir(), 'act-action-'))
   try {
     const localActions: Record<string, string> = {
@@ -80,7 +88,7 @@ export async function runWorkflow(
       job: options.job,
       event: options.event,
       eventPayload: options.eventPayload,
-      env: options.env,
+      env: { GITHUB_API_URL: NO_GITHUB_API, ...options.env },
       secrets: options.secrets,
       secretEnv: options.secretEnv,
       inputs: options.inputs,
