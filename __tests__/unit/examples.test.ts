@@ -10,10 +10,7 @@ import * as yaml from 'js-yaml'
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const EXAMPLES = path.join(ROOT, 'examples')
 const ACTION_USES = 'your-org/ephemeral-scan-token@v1'
-/**
- * The OIDC bootstrap's inputs, by the names the SPEC gives them: issue 9
- * adds them to action.yml, and until then they count as inputs here.
- */
+/** The OIDC bootstrap's inputs (action.yml has them; the OIDC example must use all three). */
 const OIDC_INPUTS = ['oidc-audience', 'server', 'certificate-authority-data']
 
 type Json = Record<string, unknown>
@@ -60,7 +57,7 @@ function loadAll(file: string): Json[] {
 const action = yaml.load(
   fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')
 ) as { inputs: Record<string, unknown>; outputs: Record<string, unknown> }
-const actionInputs = [...Object.keys(action.inputs), ...OIDC_INPUTS]
+const actionInputs = Object.keys(action.inputs)
 
 const REUSABLE = ['k8s-scan.yml', 'k8s-scan-oidc.yml']
 const CALLERS: Record<string, string> = {
