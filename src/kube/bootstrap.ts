@@ -1,9 +1,11 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { KubeConfig, type Cluster } from '@kubernetes/client-node'
+import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node'
+import * as yaml from 'js-yaml'
 import { ActionError, InputError } from '../errors.js'
 import { maskSecret } from '../runner/masking.js'
+import { checkReferences, record, userinfoOf } from './kubeconfig-references.js'
 
 /**
  * Where the identity that mints the token comes from. Saved in state so the
@@ -111,11 +113,22 @@ export function loadBootstrap(
       ? `'kubeconfig'`
       : `'kubeconfig' (or KUBECONFIG)`
   try {
+    const workspace = process.env.GITHUB_WORKSPACE || undefined
     switch (ref.source.kind) {
       case 'input':
+        checkReferences(yaml.load(kubeconfigInput), 'input', where, workspace)
         kc.loadFromString(kubeconfigInput)
         break
       case 'files':
+        for (const file of ref.source.paths) {
+          const raw = yaml.load(fs.readFileSync(file, 'utf8'))
+          checkReferences(
+            raw,
+            'files',
+            `the kubeconfig file ${file}`,
+            workspace
+          )
+        }
         loadFiles(kc, ref.source.paths)
         break
       case 'in-cluster':
@@ -123,6 +136,7 @@ export function loadBootstrap(
         break
     }
   } catch (error) {
+    if (error instanceof InputError) throw error
     const code = (error as { code?: string }).code
     if (code === 'ENOENT' || code === 'EACCES') {
       throw new InputError(
@@ -160,6 +174,20 @@ export function loadBootstrap(
     throw new InputError(
       `The context '${kc.getCurrentContext()}' in ${where} names a cluster that ` +
         `is not defined: fix the kubeconfig in ${fixInput}.`
+    )
+  }
+  for (const [field, url] of [
+    ['proxy-url', cluster.proxyUrl],
+    ['server', cluster.server]
+  ] as const) {
+    const userinfo = url ? userinfoOf(url) : undefined
+    if (!userinfo) continue
+    maskSecret(userinfo.password)
+    throw new InputError(
+      `The cluster '${cluster.name}' in ${where} has a user name or password ` +
+        `in its ${field}, which this action would have to copy into the ` +
+        `scanner's kubeconfig (and print in messages): use a ${field} without ` +
+        `credentials in it.`
     )
   }
   if (cluster.skipTLSVerify) {
@@ -226,25 +254,103 @@ export function reloadBootstrap(
   return kc
 }
 
-/** Mask the bootstrap credential's secret parts, in case a tool echoes them. */
-export function maskBootstrapCredentials(kc: KubeConfig): void {
-  const user = kc.getCurrentUser()
-  if (!user) return
+/** File content, or nothing when it cannot be read (loading reports that). */
+function readQuietly(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** The credentials a user entry holds in the config itself (auth providers refresh them there). */
+function maskUserFields(user: User): void {
   maskSecret(user.token)
   maskSecret(user.password)
+  if (user.username && user.password) {
+    // The Basic header client-node builds from them.
+    maskSecret(
+      Buffer.from(`${user.username}:${user.password}`).toString('base64')
+    )
+  }
   maskSecret(user.keyData)
+  if (typeof user.keyData === 'string') {
+    const pem = Buffer.from(user.keyData, 'base64').toString('utf8')
+    if (pem.includes('-----BEGIN')) maskSecret(pem)
+  }
   // Legacy auth-provider entries (oidc, gcp, azure) keep tokens in config.
-  const config = (
-    user.authProvider as { config?: Record<string, unknown> } | undefined
-  )?.config
+  const config = record(record(user.authProvider).config)
   for (const key of [
     'access-token',
     'id-token',
     'refresh-token',
     'client-secret'
   ]) {
-    const value = config?.[key]
-    if (typeof value === 'string') maskSecret(value)
+    maskSecret(config[key])
+  }
+}
+
+/**
+ * Mask the bootstrap credential's secret parts before anything can print
+ * them: what the config holds, and the key and token files it names (the
+ * in-cluster ServiceAccount token is such a file).
+ */
+export function maskBootstrapCredentials(kc: KubeConfig): void {
+  const user = kc.getCurrentUser()
+  if (!user) return
+  maskUserFields(user)
+  if (user.keyFile) maskSecret(readQuietly(user.keyFile))
+  const tokenFile = record(record(user.authProvider).config).tokenFile
+  if (typeof tokenFile === 'string') maskSecret(readQuietly(tokenFile))
+}
+
+type RequestOptions = {
+  headers?: Record<string, unknown>
+  key?: unknown
+  passphrase?: unknown
+}
+
+/** The credential in an Authorization header value, without its scheme. */
+function credentialOf(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined
+  const match = /^\s*[A-Za-z][\w-]*\s+(\S.*)$/.exec(header)
+  return (match?.[1] ?? header).trim()
+}
+
+/**
+ * Mask the credential that actually goes on the wire, whatever produced it:
+ * a static token, a token file, an exec plugin (EKS, GKE, kubelogin), an
+ * auth provider's refresh or the in-cluster token. client-node funnels the
+ * authentication of every request (fetch and WebSocket alike) through the
+ * KubeConfig's applyOptions, so the value is registered there, before the
+ * request is sent. That method is private in client-node's typings: if a
+ * client-node release renames it, this throws (and the unit tests fail)
+ * rather than silently leaving the credential unmasked.
+ */
+export function maskOnTheWire(kc: KubeConfig): void {
+  const hooks = kc as unknown as {
+    applyOptions?: (opts: RequestOptions) => Promise<void>
+  }
+  const apply = hooks.applyOptions
+  if (typeof apply !== 'function') {
+    throw new Error(
+      '@kubernetes/client-node no longer has KubeConfig.applyOptions, where the bootstrap credential is masked'
+    )
+  }
+  hooks.applyOptions = async (opts: RequestOptions): Promise<void> => {
+    await apply.call(kc, opts)
+    for (const [name, value] of Object.entries(opts.headers ?? {})) {
+      if (name.toLowerCase() === 'authorization') {
+        maskSecret(credentialOf(value))
+      }
+    }
+    const keys: unknown[] = Array.isArray(opts.key) ? opts.key : [opts.key]
+    for (const key of keys) {
+      maskSecret(Buffer.isBuffer(key) ? key.toString('utf8') : key)
+    }
+    maskSecret(opts.passphrase)
+    const user = kc.getCurrentUser()
+    if (user) maskUserFields(user)
   }
 }
 
@@ -266,6 +372,7 @@ export function openBootstrap(
   const ref: BootstrapRef = { source: chooseSource(kubeconfigInput), context }
   const kc = loadBootstrap(ref, kubeconfigInput)
   maskBootstrapCredentials(kc)
+  maskOnTheWire(kc)
   return { ref: pinBootstrap(ref, kc), kc }
 }
 
@@ -280,5 +387,6 @@ export function reopenBootstrap(
   if (!ref) throw new Error('the main step saved no bootstrap identity')
   const kc = reloadBootstrap(ref, kubeconfigInput)
   maskBootstrapCredentials(kc)
+  maskOnTheWire(kc)
   return kc
 }
