@@ -5,6 +5,8 @@ import { isDnsLabel, isDnsSubdomain } from '../kube/formats.js'
 import {
   MAX_SECONDS,
   MIN_SECONDS,
+  POD_EXTENSION_SECONDS,
+  resolveLifetime,
   type DurationRequest
 } from '../token/lifetime.js'
 import { parseChecks, type AccessCheck } from '../proof/can-i-lines.js'
@@ -138,6 +140,27 @@ function parseDurationInput(raw: string, maxSeconds: number): DurationRequest {
   return { kind: 'explicit', seconds }
 }
 
+/** Refuse the one lifetime for which a Pod-bound token would live a year. */
+function checkPodExtension(
+  bindTo: BindTo,
+  duration: DurationRequest,
+  maxSeconds: number
+): void {
+  if (bindTo.kind !== 'pod') return
+  if (resolveLifetime(duration, maxSeconds).seconds !== POD_EXTENSION_SECONDS)
+    return
+  const cause =
+    duration.kind === 'explicit'
+      ? `Input 'duration' is ${POD_EXTENSION_SECONDS}s`
+      : `Input 'max-duration' is ${POD_EXTENSION_SECONDS}s, which 'duration: auto' asks for,`
+  throw new InputError(
+    `${cause} with 'bind-to: pod:${bindTo.name}', the one lifetime the API ` +
+      `server silently extends to a year for Pod-bound tokens ` +
+      `(--service-account-extend-token-expiration): choose any other ` +
+      `duration, such as 1h.`
+  )
+}
+
 function parseExcessPrivilege(raw: string): ExcessPrivilegeMode {
   const value = raw === '' ? 'warn' : raw
   if (value === 'warn' || value === 'fail' || value === 'off') return value
@@ -158,6 +181,9 @@ export function getInputs(): Inputs {
   }
   const maxDurationSeconds = parseMaxDuration(input('max-duration'))
   const namespace = checkNamespace('namespace', input('namespace') || 'default')
+  const duration = parseDurationInput(input('duration'), maxDurationSeconds)
+  const bindTo = parseBindTo(input('bind-to'))
+  checkPodExtension(bindTo, duration, maxDurationSeconds)
   return {
     serviceAccount: checkObjectName(
       'service-account',
@@ -165,12 +191,11 @@ export function getInputs(): Inputs {
       'ServiceAccount'
     ),
     namespace,
-    duration: parseDurationInput(input('duration'), maxDurationSeconds),
+    duration,
     maxDurationSeconds,
     audiences: parseList(core.getInput('audiences')),
-    bindTo: parseBindTo(input('bind-to')),
-    // Content keeps its own whitespace: YAML is indentation-sensitive.
-    kubeconfig: core.getInput('kubeconfig'),
+    bindTo,
+    kubeconfig: getKubeconfigInput(),
     context: input('context'),
     exportKubeconfig: booleanInput('export-kubeconfig', true),
     cleanup: booleanInput('cleanup', true),
@@ -195,7 +220,11 @@ export function getCleanupInput(): boolean {
   return booleanInput('cleanup', true)
 }
 
-/** The bootstrap kubeconfig content, as post re-reads it. */
+/**
+ * The bootstrap kubeconfig content, exactly as given: YAML is
+ * indentation-sensitive, so a first line that is indented must keep its
+ * spaces (core.getInput trims by default).
+ */
 export function getKubeconfigInput(): string {
-  return core.getInput('kubeconfig')
+  return core.getInput('kubeconfig', { trimWhitespace: false })
 }
