@@ -313,8 +313,10 @@ type RequestOptions = {
 /** The credential in an Authorization header value, without its scheme. */
 function credentialOf(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined
-  const match = /^\s*[A-Za-z][\w-]*\s+(\S.*)$/.exec(header)
-  return (match?.[1] ?? header).trim()
+  // A token file's trailing newline can still be in the header value.
+  const value = header.trim()
+  const match = /^[A-Za-z][\w-]*\s+([\s\S]+)$/.exec(value)
+  return match?.[1] ?? value
 }
 
 /**

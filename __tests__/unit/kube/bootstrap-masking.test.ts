@@ -121,15 +121,18 @@ describe('bootstrap.ts masks what the kubeconfig holds', () => {
     expect(masked()).toEqual(expect.arrayContaining(key.body))
   })
 
-  it('masks a token file without its trailing newline, so redact() finds it in messages', () => {
+  it('masks a token file without its trailing newline, so redact() finds it in messages', async () => {
     const token = unique('file-token')
     const file = path.join(runner.root, 'token')
     fs.writeFileSync(file, `${token}\n`)
-    openBootstrap(kubeconfigWithUser({ 'token-file': file }), '')
+    const { kc } = openBootstrap(kubeconfigWithUser({ 'token-file': file }), '')
     expect(masked()).toContain(token)
     expect(redact(`the server said: bad token ${token}.`)).toBe(
       'the server said: bad token ***.'
     )
+    // client-node sends the newline along; the wire mask is the bare token.
+    expect(await prepareRequest(kc)).toBe(`Bearer ${token}\n`)
+    expect(masked().filter((value) => value.includes(token))).toEqual([token])
   })
 
   it('masks the tokens an auth-provider entry keeps in its config', () => {
