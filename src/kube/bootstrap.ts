@@ -3,7 +3,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
-import { ActionError, InputError } from '../errors.js'
+import { ActionError, InputError, escaped, quoted } from '../errors.js'
 import { maskSecret } from '../runner/masking.js'
 import { checkReferences, record, userinfoOf } from './kubeconfig-references.js'
 
@@ -156,10 +156,10 @@ export function loadBootstrap(
     if (!kc.getContextObject(ref.context)) {
       const known = kc
         .getContexts()
-        .map((c) => c.name)
+        .map((c) => escaped(c.name))
         .join(', ')
       throw new InputError(
-        `Input 'context' is '${ref.context}', but ${where} has no such context ` +
+        `Input 'context' is ${quoted(ref.context)}, but ${where} has no such context ` +
           `(it has: ${known}): set 'context' to one of those.`
       )
     }
@@ -172,7 +172,7 @@ export function loadBootstrap(
   const cluster = kc.getCurrentCluster()
   if (!cluster) {
     throw new InputError(
-      `The context '${kc.getCurrentContext()}' in ${where} names a cluster that ` +
+      `The context ${quoted(kc.getCurrentContext())} in ${where} names a cluster that ` +
         `is not defined: fix the kubeconfig in ${fixInput}.`
     )
   }
@@ -184,7 +184,7 @@ export function loadBootstrap(
     if (!userinfo) continue
     maskSecret(userinfo.password)
     throw new InputError(
-      `The cluster '${cluster.name}' in ${where} has a user name or password ` +
+      `The cluster ${quoted(cluster.name)} in ${where} has a user name or password ` +
         `in its ${field}, which this action would have to copy into the ` +
         `scanner's kubeconfig (and print in messages): use a ${field} without ` +
         `credentials in it.`
@@ -192,7 +192,7 @@ export function loadBootstrap(
   }
   if (cluster.skipTLSVerify) {
     throw new InputError(
-      `The cluster '${cluster.name}' in ${where} sets insecure-skip-tls-verify, ` +
+      `The cluster ${quoted(cluster.name)} in ${where} sets insecure-skip-tls-verify, ` +
         `and this action keeps TLS verification on: add the cluster's ` +
         `certificate-authority-data to the kubeconfig instead.`
     )
@@ -218,7 +218,7 @@ export function loadBootstrap(
   }
   if (!kc.getCurrentUser()) {
     throw new InputError(
-      `The context '${kc.getCurrentContext()}' in ${where} names a user that ` +
+      `The context ${quoted(kc.getCurrentContext())} in ${where} names a user that ` +
         `is not defined: fix the kubeconfig in ${fixInput}.`
     )
   }

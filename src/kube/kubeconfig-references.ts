@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { InputError } from '../errors.js'
+import { InputError, quoted } from '../errors.js'
 
 // What a bootstrap kubeconfig points at outside itself (files, commands,
 // URLs with credentials), checked before client-node reads or runs any of it.
@@ -59,7 +59,7 @@ function references(raw: unknown): Reference[] {
     })
   }
   for (const { name, body } of entries(doc, 'clusters', 'cluster')) {
-    const entry = `cluster '${name}'`
+    const entry = `cluster ${quoted(name)}`
     add(
       entry,
       'certificate-authority',
@@ -68,7 +68,7 @@ function references(raw: unknown): Reference[] {
     )
   }
   for (const { name, body } of entries(doc, 'users', 'user')) {
-    const entry = `user '${name}'`
+    const entry = `user ${quoted(name)}`
     add(
       entry,
       'client-certificate',
@@ -148,8 +148,8 @@ export function checkReferences(
     if (bareCommand) continue
     const relative = !path.isAbsolute(ref.value)
     const what = ref.command
-      ? `runs the ${ref.field} '${ref.value}'`
-      : `names its ${ref.field} '${ref.value}'`
+      ? `runs the ${ref.field} ${quoted(ref.value)}`
+      : `names its ${ref.field} ${quoted(ref.value)}`
     if (source === 'input') {
       if (relative) {
         throw new InputError(

@@ -1,4 +1,4 @@
-import { ActionError, InputError } from '../errors.js'
+import { ActionError, InputError, hasUnprintable, quoted } from '../errors.js'
 import { isDnsLabel } from '../kube/formats.js'
 
 /** One `kubectl auth can-i` style check, as the action interprets it. */
@@ -190,7 +190,7 @@ const CORE = new Set([
 
 function fail(input: string, line: string, problem: string): never {
   throw new InputError(
-    `Input '${input}' has the line '${line}', which ${problem}: write checks ` +
+    `Input '${input}' has the line ${quoted(line)}, which ${problem}: write checks ` +
       `as 'VERB TYPE[/NAME] [--subresource=SUB] [-n NAMESPACE | --all-namespaces]', ` +
       `for example 'create pods/exec -n scan-target'.`
   )
@@ -207,7 +207,7 @@ function resolveType(
     fail(
       input,
       line,
-      `has the resource '${type}', which is not a lowercase resource name`
+      `has the resource ${quoted(type)}, which is not a lowercase resource name`
     )
   }
   const dot = type.indexOf('.')
@@ -218,7 +218,7 @@ function resolveType(
       fail(
         input,
         line,
-        `has the resource '${type}', which is not a known resource: write other resources as 'plural.group' (for example 'horizontalpodautoscalers.autoscaling')`
+        `has the resource ${quoted(type)}, which is not a known resource: write other resources as 'plural.group' (for example 'horizontalpodautoscalers.autoscaling')`
       )
     }
     return { resource, group: GROUPS[resource] ?? '', known: true }
@@ -228,7 +228,7 @@ function resolveType(
     fail(
       input,
       line,
-      `has the resource '${type}' with a version: write 'plural.group' without the version`
+      `has the resource ${quoted(type)} with a version: write 'plural.group' without the version`
     )
   }
   // Anything but a resource our tables place in exactly this group is
@@ -246,7 +246,7 @@ function checkNamespaceValue(
     fail(
       input,
       line,
-      `has the namespace '${ns ?? ''}', which is not a valid namespace name`
+      `has the namespace ${quoted(ns ?? '')}, which is not a valid namespace name`
     )
   }
   return ns
@@ -267,7 +267,7 @@ export function parseCheck(
     const word = words[i] ?? ''
     if (word === '-n' || word === '--namespace') {
       ns = words[++i]
-      if (!ns) fail(input, line, `has '${word}' without a namespace`)
+      if (!ns) fail(input, line, `has ${quoted(word)} without a namespace`)
       ns = checkNamespaceValue(input, line, ns)
     } else if (word.startsWith('--namespace=')) {
       ns = checkNamespaceValue(input, line, word.slice('--namespace='.length))
@@ -279,20 +279,25 @@ export function parseCheck(
         fail(
           input,
           line,
-          `has the subresource '${subresource}', which is not a subresource name`
+          `has the subresource ${quoted(subresource)}, which is not a subresource name`
         )
       }
     } else if (word.startsWith('-')) {
-      fail(input, line, `has the unknown option '${word}'`)
+      fail(input, line, `has the unknown option ${quoted(word)}`)
     } else {
       positional.push(word)
     }
   }
   const [verb, target, ...rest] = positional
   if (!verb || !target) fail(input, line, 'needs a verb and a resource')
-  if (rest.length > 0) fail(input, line, `has extra words '${rest.join(' ')}'`)
+  if (rest.length > 0)
+    fail(input, line, `has extra words ${quoted(rest.join(' '))}`)
   if (!/^([a-z]+|\*)$/.test(verb))
-    fail(input, line, `has the verb '${verb}', which is not a Kubernetes verb`)
+    fail(
+      input,
+      line,
+      `has the verb ${quoted(verb)}, which is not a Kubernetes verb`
+    )
   if (input === 'expect-denied' && (verb === '*' || target.startsWith('*'))) {
     fail(
       input,
@@ -302,6 +307,9 @@ export function parseCheck(
   }
   if (allNamespaces && ns !== undefined)
     fail(input, line, 'has both -n and --all-namespaces')
+  if (hasUnprintable(target)) {
+    fail(input, line, `has ${quoted(target)}, which holds a control character`)
+  }
   if (target.startsWith('/')) {
     return {
       input,
@@ -322,7 +330,7 @@ export function parseCheck(
     fail(
       input,
       line,
-      `has the resource '${target}', which has too many '/' parts`
+      `has the resource ${quoted(target)}, which has too many '/' parts`
     )
   const { resource, group, known } = resolveType(input, line, type)
   let name = ''
@@ -384,17 +392,19 @@ export async function confirmChecks(
     checks.map(async (check) => {
       if (!check.needsDiscovery) return check
       const where = check.group
-        ? `the API group '${check.group}'`
+        ? `the API group ${quoted(check.group)}`
         : 'the core API group'
       const resources = await lookup(check.group)
       const problem = (what: string): ActionError =>
         new ActionError(
-          `Input '${check.input}' has the line '${check.line}', but ${what}: ` +
+          `Input '${check.input}' has the line ${quoted(check.line)}, but ${what}: ` +
             `fix the line, since a check of something the server does not ` +
             `serve is always 'denied'.`
         )
       if (!resources) {
-        throw problem(`the API server serves no API group '${check.group}'`)
+        throw problem(
+          `the API server serves no API group ${quoted(check.group)}`
+        )
       }
       const top = resources.filter((r) => !r.name.includes('/'))
       const match = top.find(
@@ -406,7 +416,7 @@ export async function confirmChecks(
       if (!match) {
         const names = top.map((r) => r.name).join(', ')
         throw problem(
-          `${where} has no resource '${check.resource}' (it has: ${names || 'none'})`
+          `${where} has no resource ${quoted(check.resource)} (it has: ${names || 'none'})`
         )
       }
       if (
@@ -417,7 +427,7 @@ export async function confirmChecks(
           .filter((r) => r.name.startsWith(`${match.name}/`))
           .map((r) => r.name.slice(match.name.length + 1))
         throw problem(
-          `'${match.name}' has no subresource '${check.subresource}' (it has: ${subs.join(', ') || 'none'})`
+          `'${match.name}' has no subresource ${quoted(check.subresource)} (it has: ${subs.join(', ') || 'none'})`
         )
       }
       return {

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { formatDuration, parseDuration } from '../token/duration.js'
-import { InputError } from '../errors.js'
+import { InputError, quoted } from '../errors.js'
 import { isDnsLabel, isDnsSubdomain } from '../kube/formats.js'
 import {
   MAX_SECONDS,
@@ -47,7 +47,7 @@ function booleanInput(name: string, fallback: boolean): boolean {
   if (['true', 'True', 'TRUE'].includes(raw)) return true
   if (['false', 'False', 'FALSE'].includes(raw)) return false
   throw new InputError(
-    `Input '${name}' is '${raw}', which is not a boolean: use true or false.`
+    `Input '${name}' is ${quoted(raw)}, which is not a boolean: use true or false.`
   )
 }
 
@@ -55,7 +55,7 @@ function booleanInput(name: string, fallback: boolean): boolean {
 export function checkNamespace(name: string, value: string): string {
   if (!isDnsLabel(value)) {
     throw new InputError(
-      `Input '${name}' is '${value}', which is not a valid namespace name: use ` +
+      `Input '${name}' is ${quoted(value)}, which is not a valid namespace name: use ` +
         `at most 63 lowercase letters, digits and '-', starting and ending with ` +
         `a letter or digit.`
     )
@@ -71,7 +71,7 @@ export function checkObjectName(
 ): string {
   if (!isDnsSubdomain(value)) {
     throw new InputError(
-      `Input '${name}' is '${value}', which is not a valid ${what} name: use ` +
+      `Input '${name}' is ${quoted(value)}, which is not a valid ${what} name: use ` +
         `lowercase letters, digits, '-' and '.', starting and ending with a ` +
         `letter or digit.`
     )
@@ -90,7 +90,7 @@ function parseBindTo(raw: string): BindTo {
     }
   }
   throw new InputError(
-    `Input 'bind-to' is '${raw}', which is not supported: use 'secret' ` +
+    `Input 'bind-to' is ${quoted(raw)}, which is not supported: use 'secret' ` +
       `(revocable), 'pod:<pod-name>' or 'none'.`
   )
 }
@@ -108,13 +108,13 @@ function parseMaxDuration(raw: string): number {
   const seconds = parseDuration('max-duration', raw === '' ? '1h' : raw)
   if (seconds < MIN_SECONDS) {
     throw new InputError(
-      `Input 'max-duration' is '${raw}', below the API server's minimum token ` +
+      `Input 'max-duration' is ${quoted(raw)}, below the API server's minimum token ` +
         `lifetime of 600s (10m): set it to 10m or more.`
     )
   }
   if (seconds > MAX_SECONDS) {
     throw new InputError(
-      `Input 'max-duration' is '${raw}', above the API server's maximum of ` +
+      `Input 'max-duration' is ${quoted(raw)}, above the API server's maximum of ` +
         `2^32 seconds: set a shorter ceiling such as 6h.`
     )
   }
@@ -126,13 +126,13 @@ function parseDurationInput(raw: string, maxSeconds: number): DurationRequest {
   const seconds = parseDuration('duration', raw)
   if (seconds < MIN_SECONDS) {
     throw new InputError(
-      `Input 'duration' is '${raw}', but the API server's minimum token ` +
+      `Input 'duration' is ${quoted(raw)}, but the API server's minimum token ` +
         `lifetime is 600s (10m): set 'duration' to 10m or more.`
     )
   }
   if (seconds > maxSeconds) {
     throw new InputError(
-      `Input 'duration' is '${raw}', above 'max-duration' ` +
+      `Input 'duration' is ${quoted(raw)}, above 'max-duration' ` +
         `(${formatDuration(maxSeconds)}): shorten 'duration' or raise ` +
         `'max-duration' deliberately.`
     )
@@ -165,7 +165,7 @@ function parseExcessPrivilege(raw: string): ExcessPrivilegeMode {
   const value = raw === '' ? 'warn' : raw
   if (value === 'warn' || value === 'fail' || value === 'off') return value
   throw new InputError(
-    `Input 'excess-privilege' is '${raw}', which is not supported: use ` +
+    `Input 'excess-privilege' is ${quoted(raw)}, which is not supported: use ` +
       `'warn', 'fail' or 'off'.`
   )
 }

@@ -6,7 +6,7 @@ import {
   parseChecks,
   type Served
 } from '../../../src/proof/can-i-lines.js'
-import { ActionError, InputError } from '../../../src/errors.js'
+import { ActionError, InputError, quoted } from '../../../src/errors.js'
 
 describe('can-i-lines.ts', () => {
   it.each([
@@ -102,7 +102,12 @@ describe('can-i-lines.ts', () => {
     ['get pods -n --all-namespaces', 'not a valid namespace name'],
     ['get pods --namespace=', 'not a valid namespace name'],
     ['get pods -n Bad_NS', 'not a valid namespace name'],
-    ['create pods/p --subresource=Exec', 'not a subresource name']
+    ['create pods/p --subresource=Exec', 'not a subresource name'],
+    // Found by the property test: a terminal escape in a name would reach the log.
+    [
+      'get pods/\u001b[31mred',
+      "has 'pods/\\u001b[31mred', which holds a control character"
+    ]
   ])(
     'rejects %p with a sentence naming the input and the line',
     (line, problem) => {
@@ -114,7 +119,9 @@ describe('can-i-lines.ts', () => {
       }
       expect(caught).toBeInstanceOf(InputError)
       const message = (caught as Error).message
-      expect(message).toContain(`Input 'expect-denied' has the line '${line}'`)
+      expect(message).toContain(
+        `Input 'expect-denied' has the line ${quoted(line)}`
+      )
       expect(message).toContain(problem)
       expect(message).not.toContain('\n')
     }

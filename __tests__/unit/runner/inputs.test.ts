@@ -105,6 +105,13 @@ describe('inputs.ts', () => {
         null
       ],
       ['a namespace with dots', { namespace: 'team.scans' }, 'namespace', null],
+      // Found by the property test: the value is repeated with its line break escaped.
+      [
+        'a namespace with a line break inside',
+        { namespace: 'a\nb' },
+        'namespace',
+        /is 'a\\nb', which/
+      ],
       [
         'a namespace ending in a hyphen',
         { namespace: 'scans-' },
