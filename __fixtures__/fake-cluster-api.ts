@@ -126,6 +126,7 @@ export interface FakeTokenApi extends TokenApi {
   whoami: jest.Mock<TokenApi['whoami']>
   canI: jest.Mock<TokenApi['canI']>
   rules: jest.Mock<TokenApi['rules']>
+  resources: jest.Mock<TokenApi['resources']>
 }
 
 /**
@@ -140,10 +141,11 @@ export function fakeTokenApi(username: string, server = SERVER): FakeTokenApi {
       groups: ['system:serviceaccounts', 'system:authenticated'],
       extra: {}
     })),
-    canI: jest.fn<TokenApi['canI']>(async () => false),
+    canI: jest.fn<TokenApi['canI']>(async () => ({ allowed: false })),
     rules: jest.fn<TokenApi['rules']>(async () => ({
       rules: [],
       incomplete: false
-    }))
+    })),
+    resources: jest.fn<TokenApi['resources']>(async () => undefined)
   }
 }

@@ -22,3 +22,34 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message
   return String(error)
 }
+
+// Control characters and line separators, which would split a message.
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+
+/**
+ * A value from a workflow or kubeconfig as a message repeats it: control
+ * characters escaped and long values shortened, so the message stays one
+ * line and one sentence whatever the value holds.
+ */
+export function escaped(value: string, max = 100): string {
+  const safe = value.replace(UNPRINTABLE, (c) => {
+    const named: Record<string, string> = {
+      '\n': '\\n',
+      '\r': '\\r',
+      '\t': '\\t'
+    }
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+  })
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe
+}
+
+/** True when the value holds a control character or line separator. */
+export function hasUnprintable(value: string): boolean {
+  return new RegExp(UNPRINTABLE.source).test(value)
+}
+
+/** escaped(), in single quotes. */
+export function quoted(value: string, max = 100): string {
+  return `'${escaped(value, max)}'`
+}

@@ -431,6 +431,26 @@ describe('main.ts', () => {
       expect(runner.env()).not.toHaveProperty('KUBECONFIG')
     }
 
+    it('refuses a token whose exp claim the API server extended to a year, and hands nothing out', async () => {
+      // What a Pod-bound 3607 s request gets: status says 1 h, exp says a year.
+      inputs({ 'bind-to': 'pod:scanner-0', duration: '1h' })
+      const iat = Math.floor(Date.now() / 1000)
+      const yearLong = fakeJwt({
+        sub: USERNAME,
+        iat,
+        exp: iat + 365 * 24 * 3600,
+        jti: 'jti-year'
+      })
+      api.requestToken.mockImplementation(async () => issued(yearLong, 3607))
+      await run()
+      const error = expectFailedWithOneError(
+        /extended the token to .* \(its exp claim\), far past the reported/
+      )
+      expect(error).toContain("set 'duration' to 1h or less")
+      expect(runner.commands('add-mask')).toContain(`::add-mask::${yearLong}`)
+      expectNothingLeft()
+    })
+
     it('explains a 403 on minting, deletes the Secret it created and leaves nothing behind', async () => {
       api.requestToken.mockRejectedValue(mintForbidden())
       await run()

@@ -1,6 +1,7 @@
 import { CALL_TIMEOUT_MS, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
 import type { OidcIdentity } from './oidc-bootstrap.js'
+import { MANAGED_BY } from '../token/per-run-secret.js'
 
 /** What the action was doing when a Kubernetes call failed. */
 export interface FailedCall {
@@ -158,6 +159,67 @@ function serverText(status: KubeStatus): string {
 }
 
 /**
+ * Who refused with 403: RBAC, a ResourceQuota, an admission webhook or
+ * policy, or the namespace lifecycle (a namespace being deleted). Each needs
+ * a different fix, and only the API server's message tells them apart.
+ */
+export function forbiddenBy(
+  message: string
+): 'rbac' | 'quota' | 'admission' | 'terminating' | 'unknown' {
+  if (/because it is being terminated/.test(message)) return 'terminating'
+  if (/exceeded quota|failed quota|status unknown for quota/.test(message)) {
+    return 'quota'
+  }
+  // Authorizers (RBAC, and webhooks that reuse its wording) name the user.
+  if (/User "[^"]*" cannot /.test(message)) return 'rbac'
+  if (
+    /admission webhook "[^"]*" denied|ValidatingAdmissionPolicy .* denied|denied (the )?request/.test(
+      message
+    )
+  ) {
+    return 'admission'
+  }
+  return 'unknown'
+}
+
+/** A refusal that RBAC did not decide, as one sentence; undefined otherwise. */
+function notRbac(body: KubeStatus, call: FailedCall): ActionError | undefined {
+  const by = forbiddenBy(body.message ?? '')
+  if (by === 'rbac' || by === 'unknown') return undefined
+  const ns = `namespace '${call.namespace}'`
+  const what: Record<FailedCall['operation'], string> = {
+    mint: `the TokenRequest for ServiceAccount '${call.serviceAccount ?? ''}'`,
+    'create-secret': 'creating the per-run Secret',
+    'delete-secret': `deleting the per-run Secret '${call.secretName ?? ''}'`,
+    review: "the minted token's self-checks"
+  }
+  const said = serverText(body)
+  switch (by) {
+    case 'terminating':
+      return new ActionError(
+        `Namespace '${call.namespace}' is being deleted, so the API server ` +
+          `refused ${what[call.operation]} in it${said}: wait until it is ` +
+          `gone and recreate it, or set 'namespace' to another one.`
+      )
+    case 'quota':
+      return new ActionError(
+        `A ResourceQuota in ${ns} refused ${what[call.operation]}${said}: ` +
+          `delete what earlier runs left there (kubectl delete secret -n ` +
+          `${call.namespace} -l app.kubernetes.io/managed-by=${MANAGED_BY}) ` +
+          `or ask the cluster admin to raise the quota` +
+          `${call.operation === 'create-secret' ? ", or set 'bind-to: none'" : ''}.`
+      )
+    case 'admission':
+      return new ActionError(
+        `An admission webhook or policy refused ${what[call.operation]} in ` +
+          `${ns}${said}: ask the cluster admin to allow it (the per-run ` +
+          `Secret is labelled app.kubernetes.io/managed-by=${MANAGED_BY})` +
+          `${call.operation === 'create-secret' ? ", or set 'bind-to: none'" : ''}.`
+      )
+  }
+}
+
+/**
  * Turn a failed Kubernetes call into one sentence a workflow author can act
  * on. Raw client errors carry response headers and bodies; none of that is
  * passed through except the server's own status message.
@@ -218,12 +280,22 @@ export function describeApiError(
         `kubeconfig in the 'kubeconfig' input (or KUBECONFIG).`
     )
   }
+  // Admission policies answer with 403, or 422 (a ValidatingAdmissionPolicy's
+  // default reason) or whatever code they chose: recognise them by message.
+  const refused = status < 500 ? notRbac(body, call) : undefined
+  if (refused) return refused
+  // A 403 whose message is not RBAC's own wording (another authorizer, say)
+  // keeps the server's words next to the RBAC advice.
+  let unusual = ''
+  if (status === 403 && forbiddenBy(body.message ?? '') === 'unknown') {
+    unusual = serverText(body)
+  }
   switch (call.operation) {
     case 'mint':
       if (status === 403) {
         return new ActionError(
           `${deniedUser(body)} may not mint tokens for ServiceAccount ` +
-            `'${call.serviceAccount ?? ''}' in ${ns}: grant it 'create' on ` +
+            `'${call.serviceAccount ?? ''}' in ${ns}${unusual}: grant it 'create' on ` +
             `'serviceaccounts/token' there (see the README's RBAC section).`
         )
       }
@@ -251,7 +323,7 @@ export function describeApiError(
       if (status === 403) {
         return new ActionError(
           `${deniedUser(body)} may not create the per-run Secret that makes ` +
-            `revocation possible in ${ns}: grant it 'create' and 'delete' on ` +
+            `revocation possible in ${ns}${unusual}: grant it 'create' and 'delete' on ` +
             `'secrets' there, or set 'bind-to: none' (no revocation) or ` +
             `'bind-to: pod:<name>'.`
         )
@@ -267,7 +339,7 @@ export function describeApiError(
       if (status === 403) {
         return new ActionError(
           `${deniedUser(body)} may not delete the per-run Secret ` +
-            `'${call.secretName ?? ''}' in ${ns}, so the token stays valid ` +
+            `'${call.secretName ?? ''}' in ${ns}${unusual}, so the token stays valid ` +
             `until it expires: grant it 'delete' on 'secrets' there.`
         )
       }

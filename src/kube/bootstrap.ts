@@ -1,10 +1,12 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { KubeConfig, type Cluster } from '@kubernetes/client-node'
-import { ActionError, InputError } from '../errors.js'
+import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node'
+import * as yaml from 'js-yaml'
+import { ActionError, InputError, escaped, quoted } from '../errors.js'
 import { maskSecret } from '../runner/masking.js'
 import type { OidcInput } from '../runner/inputs.js'
+import { checkReferences, record, userinfoOf } from './kubeconfig-references.js'
 import { openOidc, type OidcIdentity } from './oidc-bootstrap.js'
 
 /**
@@ -131,11 +133,22 @@ export function loadBootstrap(
       ? `'kubeconfig'`
       : `'kubeconfig' (or KUBECONFIG)`
   try {
+    const workspace = process.env.GITHUB_WORKSPACE || undefined
     switch (ref.source.kind) {
       case 'input':
+        checkReferences(yaml.load(kubeconfigInput), 'input', where, workspace)
         kc.loadFromString(kubeconfigInput)
         break
       case 'files':
+        for (const file of ref.source.paths) {
+          const raw = yaml.load(fs.readFileSync(file, 'utf8'))
+          checkReferences(
+            raw,
+            'files',
+            `the kubeconfig file ${file}`,
+            workspace
+          )
+        }
         loadFiles(kc, ref.source.paths)
         break
       case 'in-cluster':
@@ -143,6 +156,7 @@ export function loadBootstrap(
         break
     }
   } catch (error) {
+    if (error instanceof InputError) throw error
     const code = (error as { code?: string }).code
     if (code === 'ENOENT' || code === 'EACCES') {
       throw new InputError(
@@ -162,10 +176,10 @@ export function loadBootstrap(
     if (!kc.getContextObject(ref.context)) {
       const known = kc
         .getContexts()
-        .map((c) => c.name)
+        .map((c) => escaped(c.name))
         .join(', ')
       throw new InputError(
-        `Input 'context' is '${ref.context}', but ${where} has no such context ` +
+        `Input 'context' is ${quoted(ref.context)}, but ${where} has no such context ` +
           `(it has: ${known}): set 'context' to one of those.`
       )
     }
@@ -178,13 +192,27 @@ export function loadBootstrap(
   const cluster = kc.getCurrentCluster()
   if (!cluster) {
     throw new InputError(
-      `The context '${kc.getCurrentContext()}' in ${where} names a cluster that ` +
+      `The context ${quoted(kc.getCurrentContext())} in ${where} names a cluster that ` +
         `is not defined: fix the kubeconfig in ${fixInput}.`
+    )
+  }
+  for (const [field, url] of [
+    ['proxy-url', cluster.proxyUrl],
+    ['server', cluster.server]
+  ] as const) {
+    const userinfo = url ? userinfoOf(url) : undefined
+    if (!userinfo) continue
+    maskSecret(userinfo.password)
+    throw new InputError(
+      `The cluster ${quoted(cluster.name)} in ${where} has a user name or password ` +
+        `in its ${field}, which this action would have to copy into the ` +
+        `scanner's kubeconfig (and print in messages): use a ${field} without ` +
+        `credentials in it.`
     )
   }
   if (cluster.skipTLSVerify) {
     throw new InputError(
-      `The cluster '${cluster.name}' in ${where} sets insecure-skip-tls-verify, ` +
+      `The cluster ${quoted(cluster.name)} in ${where} sets insecure-skip-tls-verify, ` +
         `and this action keeps TLS verification on: add the cluster's ` +
         `certificate-authority-data to the kubeconfig instead.`
     )
@@ -204,7 +232,7 @@ export function loadBootstrap(
   }
   if (!kc.getCurrentUser()) {
     throw new InputError(
-      `The context '${kc.getCurrentContext()}' in ${where} names a user that ` +
+      `The context ${quoted(kc.getCurrentContext())} in ${where} names a user that ` +
         `is not defined: fix the kubeconfig in ${fixInput}.`
     )
   }
@@ -240,25 +268,105 @@ export function reloadBootstrap(
   return kc
 }
 
-/** Mask the bootstrap credential's secret parts, in case a tool echoes them. */
-export function maskBootstrapCredentials(kc: KubeConfig): void {
-  const user = kc.getCurrentUser()
-  if (!user) return
+/** File content, or nothing when it cannot be read (loading reports that). */
+function readQuietly(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** The credentials a user entry holds in the config itself (auth providers refresh them there). */
+function maskUserFields(user: User): void {
   maskSecret(user.token)
   maskSecret(user.password)
+  if (user.username && user.password) {
+    // The Basic header client-node builds from them.
+    maskSecret(
+      Buffer.from(`${user.username}:${user.password}`).toString('base64')
+    )
+  }
   maskSecret(user.keyData)
+  if (typeof user.keyData === 'string') {
+    const pem = Buffer.from(user.keyData, 'base64').toString('utf8')
+    if (pem.includes('-----BEGIN')) maskSecret(pem)
+  }
   // Legacy auth-provider entries (oidc, gcp, azure) keep tokens in config.
-  const config = (
-    user.authProvider as { config?: Record<string, unknown> } | undefined
-  )?.config
+  const config = record(record(user.authProvider).config)
   for (const key of [
     'access-token',
     'id-token',
     'refresh-token',
     'client-secret'
   ]) {
-    const value = config?.[key]
-    if (typeof value === 'string') maskSecret(value)
+    maskSecret(config[key])
+  }
+}
+
+/**
+ * Mask the bootstrap credential's secret parts before anything can print
+ * them: what the config holds, and the key and token files it names (the
+ * in-cluster ServiceAccount token is such a file).
+ */
+export function maskBootstrapCredentials(kc: KubeConfig): void {
+  const user = kc.getCurrentUser()
+  if (!user) return
+  maskUserFields(user)
+  if (user.keyFile) maskSecret(readQuietly(user.keyFile))
+  const tokenFile = record(record(user.authProvider).config).tokenFile
+  if (typeof tokenFile === 'string') maskSecret(readQuietly(tokenFile))
+}
+
+type RequestOptions = {
+  headers?: Record<string, unknown>
+  key?: unknown
+  passphrase?: unknown
+}
+
+/** The credential in an Authorization header value, without its scheme. */
+function credentialOf(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined
+  // A token file's trailing newline can still be in the header value.
+  const value = header.trim()
+  const match = /^[A-Za-z][\w-]*\s+([\s\S]+)$/.exec(value)
+  return match?.[1] ?? value
+}
+
+/**
+ * Mask the credential that actually goes on the wire, whatever produced it:
+ * a static token, a token file, an exec plugin (EKS, GKE, kubelogin), an
+ * auth provider's refresh or the in-cluster token. client-node funnels the
+ * authentication of every request (fetch and WebSocket alike) through the
+ * KubeConfig's applyOptions, so the value is registered there, before the
+ * request is sent. That method is private in client-node's typings: if a
+ * client-node release renames it, this throws (and the unit tests fail)
+ * rather than silently leaving the credential unmasked.
+ */
+export function maskOnTheWire(kc: KubeConfig): void {
+  const hooks = kc as unknown as {
+    applyOptions?: (opts: RequestOptions) => Promise<void>
+  }
+  const apply = hooks.applyOptions
+  if (typeof apply !== 'function') {
+    throw new Error(
+      '@kubernetes/client-node no longer has KubeConfig.applyOptions, where the bootstrap credential is masked'
+    )
+  }
+  hooks.applyOptions = async (opts: RequestOptions): Promise<void> => {
+    await apply.call(kc, opts)
+    for (const [name, value] of Object.entries(opts.headers ?? {})) {
+      if (name.toLowerCase() === 'authorization') {
+        maskSecret(credentialOf(value))
+      }
+    }
+    const keys: unknown[] = Array.isArray(opts.key) ? opts.key : [opts.key]
+    for (const key of keys) {
+      maskSecret(Buffer.isBuffer(key) ? key.toString('utf8') : key)
+    }
+    maskSecret(opts.passphrase)
+    const user = kc.getCurrentUser()
+    if (user) maskUserFields(user)
   }
 }
 
@@ -298,6 +406,7 @@ export async function openBootstrap(
   const ref: BootstrapRef = { source: chooseSource(kubeconfigInput), context }
   const kc = loadBootstrap(ref, kubeconfigInput)
   maskBootstrapCredentials(kc)
+  maskOnTheWire(kc)
   return { ref: pinBootstrap(ref, kc), kc }
 }
 
@@ -324,5 +433,6 @@ export async function reopenBootstrap(
   }
   const kc = reloadBootstrap(ref, kubeconfigInput)
   maskBootstrapCredentials(kc)
+  maskOnTheWire(kc)
   return { ref, kc }
 }

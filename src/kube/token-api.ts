@@ -1,12 +1,16 @@
 import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
 import {
+  ApisApi,
   AuthenticationV1Api,
   type ConfigurationOptions,
   AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
   type KubeConfig,
+  type V1NonResourceRule,
   type V1ResourceRule
 } from '@kubernetes/client-node'
-import type { AccessCheck } from '../proof/can-i-lines.js'
+import type { AccessCheck, Served } from '../proof/can-i-lines.js'
 
 export interface Identity {
   username: string
@@ -16,7 +20,16 @@ export interface Identity {
 
 export interface RulesReview {
   rules: V1ResourceRule[]
+  /** Rules for URLs outside the resource API (/metrics, /logs, ...). */
+  nonResourceRules?: V1NonResourceRule[]
   incomplete: boolean
+}
+
+/** An access review's answer. */
+export interface AccessDecision {
+  allowed: boolean
+  /** The authorizer's evaluationError: set when it could not decide cleanly. */
+  error?: string
 }
 
 /**
@@ -26,8 +39,14 @@ export interface RulesReview {
 export interface TokenApi {
   readonly server: string
   whoami(): Promise<Identity>
-  canI(check: AccessCheck): Promise<boolean>
+  canI(check: AccessCheck): Promise<AccessDecision>
   rules(namespace: string): Promise<RulesReview>
+  /**
+   * Discovery: what the group ('' for core) serves in its preferred version,
+   * or undefined when the API server serves no such group. Every
+   * authenticated identity may ask (system:discovery).
+   */
+  resources(group: string): Promise<Served[] | undefined>
 }
 
 export function connectAsToken(
@@ -37,6 +56,23 @@ export function connectAsToken(
   const options = (): ConfigurationOptions => withDeadline(timeoutMs)
   const authn = kc.makeApiClient(AuthenticationV1Api)
   const authz = kc.makeApiClient(AuthorizationV1Api)
+  let groups: Promise<Map<string, string>> | undefined
+  /** Each group's preferred version, asked once. */
+  const preferredVersions = (): Promise<Map<string, string>> => {
+    groups ??= within(
+      timeoutMs,
+      kc.makeApiClient(ApisApi).getAPIVersions(options())
+    ).then(
+      (list) =>
+        new Map(
+          list.groups.map((g) => [
+            g.name,
+            g.preferredVersion?.version ?? g.versions[0]?.version ?? ''
+          ])
+        )
+    )
+    return groups
+  }
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
 
@@ -61,7 +97,7 @@ export function connectAsToken(
       }
     },
 
-    async canI(check): Promise<boolean> {
+    async canI(check): Promise<AccessDecision> {
       const spec = check.path
         ? { nonResourceAttributes: { path: check.path, verb: check.verb } }
         : {
@@ -87,7 +123,11 @@ export function connectAsToken(
           options()
         )
       )
-      return review.status?.allowed === true && review.status.denied !== true
+      return {
+        allowed:
+          review.status?.allowed === true && review.status.denied !== true,
+        error: review.status?.evaluationError || undefined
+      }
     },
 
     async rules(namespace): Promise<RulesReview> {
@@ -106,8 +146,34 @@ export function connectAsToken(
       )
       return {
         rules: review.status?.resourceRules ?? [],
+        nonResourceRules: review.status?.nonResourceRules ?? [],
         incomplete: review.status?.incomplete ?? true
       }
+    },
+
+    async resources(group): Promise<Served[] | undefined> {
+      let list
+      if (group === '') {
+        list = await within(
+          timeoutMs,
+          kc.makeApiClient(CoreV1Api).getAPIResources(options())
+        )
+      } else {
+        const version = (await preferredVersions()).get(group)
+        if (!version) return undefined
+        list = await within(
+          timeoutMs,
+          kc
+            .makeApiClient(CustomObjectsApi)
+            .getAPIResources({ group, version }, options())
+        )
+      }
+      return list.resources.map((r) => ({
+        name: r.name,
+        namespaced: r.namespaced,
+        singularName: r.singularName,
+        shortNames: r.shortNames
+      }))
     }
   }
 }

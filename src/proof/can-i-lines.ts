@@ -1,8 +1,10 @@
-import { InputError } from '../errors.js'
+import { ActionError, InputError, hasUnprintable, quoted } from '../errors.js'
 import { isDnsLabel } from '../kube/formats.js'
 
 /** One `kubectl auth can-i` style check, as the action interprets it. */
 export interface AccessCheck {
+  /** The input the line came from, for messages. */
+  input: string
   /** The line as written, for messages. */
   line: string
   verb: string
@@ -13,8 +15,16 @@ export interface AccessCheck {
   name: string
   /** '' means all namespaces (or a cluster-scoped resource). */
   namespace: string
+  /** The resource lives outside namespaces. */
+  clusterScoped: boolean
   /** Set for non-resource URLs such as /healthz. */
   path: string
+  /**
+   * True when the resource, subresource or scope is not in the action's own
+   * tables: the API server's discovery must confirm it before the check is
+   * asked, so that a typo is an error rather than a vacuous "denied".
+   */
+  needsDiscovery: boolean
 }
 
 // RBAC spells subresources as pods/exec, so `TYPE/X` with a well-known X is
@@ -33,6 +43,37 @@ const SUBRESOURCES = new Set([
   'scale',
   'approval'
 ])
+
+/** The subresources of the resources we know without discovery. */
+const SUBRESOURCES_OF: Record<string, string[]> = {
+  pods: [
+    'exec',
+    'log',
+    'attach',
+    'portforward',
+    'proxy',
+    'status',
+    'binding',
+    'eviction',
+    'ephemeralcontainers',
+    'resize'
+  ],
+  services: ['proxy', 'status'],
+  nodes: ['proxy', 'status'],
+  serviceaccounts: ['token'],
+  deployments: ['scale', 'status'],
+  replicasets: ['scale', 'status'],
+  statefulsets: ['scale', 'status'],
+  replicationcontrollers: ['scale', 'status'],
+  daemonsets: ['status'],
+  jobs: ['status'],
+  cronjobs: ['status'],
+  namespaces: ['finalize', 'status'],
+  persistentvolumes: ['status'],
+  persistentvolumeclaims: ['status'],
+  resourcequotas: ['status'],
+  certificatesigningrequests: ['approval', 'status']
+}
 
 // Without discovery we resolve the common short names and groups ourselves;
 // anything else can be written as `resource.group`.
@@ -82,9 +123,16 @@ const GROUPS: Record<string, string> = {
   certificatesigningrequests: 'certificates.k8s.io',
   validatingwebhookconfigurations: 'admissionregistration.k8s.io',
   mutatingwebhookconfigurations: 'admissionregistration.k8s.io',
+  validatingadmissionpolicies: 'admissionregistration.k8s.io',
+  validatingadmissionpolicybindings: 'admissionregistration.k8s.io',
+  mutatingadmissionpolicies: 'admissionregistration.k8s.io',
+  mutatingadmissionpolicybindings: 'admissionregistration.k8s.io',
   customresourcedefinitions: 'apiextensions.k8s.io',
   storageclasses: 'storage.k8s.io',
-  leases: 'coordination.k8s.io'
+  leases: 'coordination.k8s.io',
+  // Impersonation targets that are not core resources.
+  uids: 'authentication.k8s.io',
+  userextras: 'authentication.k8s.io'
 }
 
 /** Resources that live outside namespaces: checked cluster-wide. */
@@ -97,6 +145,10 @@ export const CLUSTER_SCOPED = new Set([
   'certificatesigningrequests',
   'validatingwebhookconfigurations',
   'mutatingwebhookconfigurations',
+  'validatingadmissionpolicies',
+  'validatingadmissionpolicybindings',
+  'mutatingadmissionpolicies',
+  'mutatingadmissionpolicybindings',
   'customresourcedefinitions',
   'storageclasses',
   'priorityclasses',
@@ -107,7 +159,9 @@ export const CLUSTER_SCOPED = new Set([
   'ingressclasses',
   'apiservices',
   'users',
-  'groups'
+  'groups',
+  'uids',
+  'userextras'
 ])
 
 /** Core-group resources, so that a typo cannot silently pass as "denied". */
@@ -131,14 +185,12 @@ const CORE = new Set([
   'persistentvolumes',
   // Impersonation targets (`impersonate users`).
   'users',
-  'groups',
-  'uids',
-  'userextras'
+  'groups'
 ])
 
 function fail(input: string, line: string, problem: string): never {
   throw new InputError(
-    `Input '${input}' has the line '${line}', which ${problem}: write checks ` +
+    `Input '${input}' has the line ${quoted(line)}, which ${problem}: write checks ` +
       `as 'VERB TYPE[/NAME] [--subresource=SUB] [-n NAMESPACE | --all-namespaces]', ` +
       `for example 'create pods/exec -n scan-target'.`
   )
@@ -148,13 +200,14 @@ function resolveType(
   input: string,
   line: string,
   type: string
-): { resource: string; group: string } {
-  if (type === '*') return { resource: '*', group: '*' }
+): { resource: string; group: string; known: boolean } {
+  // kubectl's resourceFor("*") keeps the core group, and so do we.
+  if (type === '*') return { resource: '*', group: '', known: true }
   if (!/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/.test(type)) {
     fail(
       input,
       line,
-      `has the resource '${type}', which is not a lowercase resource name`
+      `has the resource ${quoted(type)}, which is not a lowercase resource name`
     )
   }
   const dot = type.indexOf('.')
@@ -165,20 +218,23 @@ function resolveType(
       fail(
         input,
         line,
-        `has the resource '${type}', which is not a known resource: write other resources as 'plural.group' (for example 'horizontalpodautoscalers.autoscaling')`
+        `has the resource ${quoted(type)}, which is not a known resource: write other resources as 'plural.group' (for example 'horizontalpodautoscalers.autoscaling')`
       )
     }
-    return { resource, group: GROUPS[resource] ?? '' }
+    return { resource, group: GROUPS[resource] ?? '', known: true }
   }
   const group = type.slice(dot + 1)
   if (/^v\d/.test(group)) {
     fail(
       input,
       line,
-      `has the resource '${type}' with a version: write 'plural.group' without the version`
+      `has the resource ${quoted(type)} with a version: write 'plural.group' without the version`
     )
   }
-  return { resource, group }
+  // Anything but a resource our tables place in exactly this group is
+  // confirmed through discovery: 'daemonset.apps' or 'secrets.core' must
+  // not become a check of something that does not exist.
+  return { resource, group, known: GROUPS[resource] === group }
 }
 
 function checkNamespaceValue(
@@ -190,7 +246,7 @@ function checkNamespaceValue(
     fail(
       input,
       line,
-      `has the namespace '${ns ?? ''}', which is not a valid namespace name`
+      `has the namespace ${quoted(ns ?? '')}, which is not a valid namespace name`
     )
   }
   return ns
@@ -211,7 +267,7 @@ export function parseCheck(
     const word = words[i] ?? ''
     if (word === '-n' || word === '--namespace') {
       ns = words[++i]
-      if (!ns) fail(input, line, `has '${word}' without a namespace`)
+      if (!ns) fail(input, line, `has ${quoted(word)} without a namespace`)
       ns = checkNamespaceValue(input, line, ns)
     } else if (word.startsWith('--namespace=')) {
       ns = checkNamespaceValue(input, line, word.slice('--namespace='.length))
@@ -223,24 +279,40 @@ export function parseCheck(
         fail(
           input,
           line,
-          `has the subresource '${subresource}', which is not a subresource name`
+          `has the subresource ${quoted(subresource)}, which is not a subresource name`
         )
       }
     } else if (word.startsWith('-')) {
-      fail(input, line, `has the unknown option '${word}'`)
+      fail(input, line, `has the unknown option ${quoted(word)}`)
     } else {
       positional.push(word)
     }
   }
   const [verb, target, ...rest] = positional
   if (!verb || !target) fail(input, line, 'needs a verb and a resource')
-  if (rest.length > 0) fail(input, line, `has extra words '${rest.join(' ')}'`)
+  if (rest.length > 0)
+    fail(input, line, `has extra words ${quoted(rest.join(' '))}`)
   if (!/^([a-z]+|\*)$/.test(verb))
-    fail(input, line, `has the verb '${verb}', which is not a Kubernetes verb`)
+    fail(
+      input,
+      line,
+      `has the verb ${quoted(verb)}, which is not a Kubernetes verb`
+    )
+  if (input === 'expect-denied' && (verb === '*' || target.startsWith('*'))) {
+    fail(
+      input,
+      line,
+      `uses a wildcard, which an access review answers 'denied' unless the token holds that very wildcard (so the check passes while narrower permissions are allowed); list each verb and resource to deny, and keep 'excess-privilege' on to flag wildcard rules`
+    )
+  }
   if (allNamespaces && ns !== undefined)
     fail(input, line, 'has both -n and --all-namespaces')
+  if (hasUnprintable(target)) {
+    fail(input, line, `has ${quoted(target)}, which holds a control character`)
+  }
   if (target.startsWith('/')) {
     return {
+      input,
       line,
       verb,
       resource: '',
@@ -248,7 +320,9 @@ export function parseCheck(
       subresource: '',
       name: '',
       namespace: '',
-      path: target
+      clusterScoped: false,
+      path: target,
+      needsDiscovery: false
     }
   }
   const [type = '', second, ...more] = target.split('/')
@@ -256,16 +330,23 @@ export function parseCheck(
     fail(
       input,
       line,
-      `has the resource '${target}', which has too many '/' parts`
+      `has the resource ${quoted(target)}, which has too many '/' parts`
     )
+  const { resource, group, known } = resolveType(input, line, type)
   let name = ''
   if (second !== undefined) {
-    if (subresource === '' && SUBRESOURCES.has(second)) subresource = second
+    // `userextras/KEY` is how RBAC names one extra key: always a subresource.
+    const isSub = SUBRESOURCES.has(second) || resource === 'userextras'
+    if (subresource === '' && isSub) subresource = second
     else name = second
   }
-  const { resource, group } = resolveType(input, line, type)
+  const knownSub =
+    subresource === '' ||
+    resource === 'userextras' ||
+    (SUBRESOURCES_OF[resource] ?? []).includes(subresource)
   const scoped = CLUSTER_SCOPED.has(resource)
   return {
+    input,
     line,
     verb,
     resource,
@@ -273,8 +354,91 @@ export function parseCheck(
     subresource,
     name,
     namespace: allNamespaces || scoped ? '' : (ns ?? namespace),
-    path: ''
+    clusterScoped: scoped,
+    path: '',
+    needsDiscovery: !(known && knownSub) && resource !== '*'
   }
+}
+
+/** What the API server serves, as discovery tells it. */
+export interface Served {
+  name: string
+  namespaced: boolean
+  singularName?: string
+  shortNames?: string[]
+}
+
+/**
+ * Confirm the checks the action's tables cannot vouch for against the API
+ * server's discovery (one request per API group involved), and scope
+ * cluster-scoped resources cluster-wide. A resource, group or subresource
+ * the server does not serve is an error: asked anyway, it would always be
+ * "denied", so an 'expect-denied' line would pass whatever the token holds.
+ */
+export async function confirmChecks(
+  checks: AccessCheck[],
+  discover: (group: string) => Promise<Served[] | undefined>
+): Promise<AccessCheck[]> {
+  const served = new Map<string, Promise<Served[] | undefined>>()
+  const lookup = (group: string): Promise<Served[] | undefined> => {
+    let found = served.get(group)
+    if (!found) {
+      found = discover(group)
+      served.set(group, found)
+    }
+    return found
+  }
+  return Promise.all(
+    checks.map(async (check) => {
+      if (!check.needsDiscovery) return check
+      const where = check.group
+        ? `the API group ${quoted(check.group)}`
+        : 'the core API group'
+      const resources = await lookup(check.group)
+      const problem = (what: string): ActionError =>
+        new ActionError(
+          `Input '${check.input}' has the line ${quoted(check.line)}, but ${what}: ` +
+            `fix the line, since a check of something the server does not ` +
+            `serve is always 'denied'.`
+        )
+      if (!resources) {
+        throw problem(
+          `the API server serves no API group ${quoted(check.group)}`
+        )
+      }
+      const top = resources.filter((r) => !r.name.includes('/'))
+      const match = top.find(
+        (r) =>
+          r.name === check.resource ||
+          r.singularName === check.resource ||
+          (r.shortNames ?? []).includes(check.resource)
+      )
+      if (!match) {
+        const names = top.map((r) => r.name).join(', ')
+        throw problem(
+          `${where} has no resource ${quoted(check.resource)} (it has: ${names || 'none'})`
+        )
+      }
+      if (
+        check.subresource !== '' &&
+        !resources.some((r) => r.name === `${match.name}/${check.subresource}`)
+      ) {
+        const subs = resources
+          .filter((r) => r.name.startsWith(`${match.name}/`))
+          .map((r) => r.name.slice(match.name.length + 1))
+        throw problem(
+          `'${match.name}' has no subresource ${quoted(check.subresource)} (it has: ${subs.join(', ') || 'none'})`
+        )
+      }
+      return {
+        ...check,
+        resource: match.name,
+        namespace: match.namespaced ? check.namespace : '',
+        clusterScoped: !match.namespaced,
+        needsDiscovery: false
+      }
+    })
+  )
 }
 
 /** Parse a multi-line input; blank lines and `#` comments are ignored. */
@@ -298,7 +462,7 @@ export function describeCheck(check: AccessCheck): string {
   const name = check.name ? ` named ${check.name}` : ''
   const where = check.namespace
     ? ` in namespace ${check.namespace}`
-    : CLUSTER_SCOPED.has(check.resource)
+    : check.clusterScoped
       ? ' (cluster-scoped)'
       : ' in all namespaces'
   return `${check.verb} ${type}${sub}${name}${where}`

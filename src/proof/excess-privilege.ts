@@ -1,6 +1,6 @@
-import type { V1ResourceRule } from '@kubernetes/client-node'
+import type { V1NonResourceRule, V1ResourceRule } from '@kubernetes/client-node'
 import { describeCheck, parseCheck, type AccessCheck } from './can-i-lines.js'
-import type { TokenApi } from '../kube/token-api.js'
+import type { AccessDecision, TokenApi } from '../kube/token-api.js'
 
 /** A permission a scanner should never hold, and the evidence for it. */
 export interface Finding {
@@ -14,22 +14,107 @@ export const RISKS = {
   secrets: 'reads Secrets (list and watch return their contents)',
   workloads:
     'creates or changes pods or workloads (can mount any Secret and run as any ServiceAccount in the namespace)',
+  exec: "exec, attach or port-forward into every pod (acts with each pod's ServiceAccount and Secrets; name the pods with resourceNames)",
+  proxy:
+    'proxies to pods or services (reaches their endpoints past network policy)',
   escalation: 'escalate, bind or impersonate (can grant itself more)',
   tokens: 'creates ServiceAccount tokens (can become other ServiceAccounts)',
   nodeProxy: 'nodes/proxy (kubelet API, bypasses audit and admission)',
-  cluster: 'cluster-wide access'
+  cluster:
+    'cluster-wide access (nodes, namespaces, cluster RBAC, persistent volumes, admission control or certificate signing)',
+  nonResource:
+    'non-resource URLs beyond discovery and health checks (such as /logs, /debug or /metrics)',
+  undecided:
+    'could not be ruled out (the authorizer answered with an evaluation error)'
 } as const
 
-const WORKLOADS: [string, string][] = [
-  ['pods', ''],
-  ['pods/ephemeralcontainers', ''],
-  ['replicationcontrollers', ''],
-  ['deployments', 'apps'],
-  ['replicasets', 'apps'],
-  ['statefulsets', 'apps'],
-  ['daemonsets', 'apps'],
-  ['jobs', 'batch'],
-  ['cronjobs', 'batch']
+type Risk = (typeof RISKS)[keyof typeof RISKS]
+
+/** What the RBAC rule grants, matched the way RBAC's own matcher does. */
+class RuleMatcher {
+  constructor(private readonly rule: V1ResourceRule) {}
+
+  private verb(wanted: string[]): boolean {
+    const verbs = this.rule.verbs
+    return verbs.includes('*') || wanted.some((v) => verbs.includes(v))
+  }
+
+  private group(group: string): boolean {
+    const groups = this.rule.apiGroups ?? []
+    return groups.includes('*') || groups.includes(group)
+  }
+
+  /** `*` is every resource and subresource; `*\/sub` that subresource of every resource. */
+  private resource(resource: string, sub: string): boolean {
+    const combined = sub ? `${resource}/${sub}` : resource
+    return (this.rule.resources ?? []).some(
+      (r) => r === '*' || r === combined || (sub !== '' && r === `*/${sub}`)
+    )
+  }
+
+  /** Some verb of `verbs` ('*' for any) on resource[/sub] in group. */
+  grants(
+    verbs: string[] | '*',
+    resource: string,
+    group = '',
+    sub = ''
+  ): boolean {
+    const verbOk = verbs === '*' ? this.rule.verbs.length > 0 : this.verb(verbs)
+    return verbOk && this.group(group) && this.resource(resource, sub)
+  }
+
+  get named(): boolean {
+    return (this.rule.resourceNames ?? []).length > 0
+  }
+}
+
+const CHANGE = ['create', 'update', 'patch']
+
+const WORKLOADS: [string, string, string][] = [
+  ['pods', '', ''],
+  ['pods', '', 'ephemeralcontainers'],
+  ['replicationcontrollers', '', ''],
+  ['deployments', 'apps', ''],
+  ['replicasets', 'apps', ''],
+  ['statefulsets', 'apps', ''],
+  ['daemonsets', 'apps', ''],
+  ['jobs', 'batch', ''],
+  ['cronjobs', 'batch', '']
+]
+
+const ADMISSION = 'admissionregistration.k8s.io'
+
+/** Cluster-scoped objects a scanner has no business changing (or listing, for nodes and namespaces). */
+const CLUSTER_RULES: [string[], string, string, string][] = [
+  [['list', 'watch', ...CHANGE, 'delete'], 'nodes', '', ''],
+  [['list', 'watch', ...CHANGE, 'delete'], 'namespaces', '', ''],
+  [[...CHANGE, 'delete'], 'clusterroles', 'rbac.authorization.k8s.io', ''],
+  [
+    [...CHANGE, 'delete'],
+    'clusterrolebindings',
+    'rbac.authorization.k8s.io',
+    ''
+  ],
+  [CHANGE, 'persistentvolumes', '', ''],
+  [[...CHANGE, 'delete'], 'validatingwebhookconfigurations', ADMISSION, ''],
+  [[...CHANGE, 'delete'], 'mutatingwebhookconfigurations', ADMISSION, ''],
+  [[...CHANGE, 'delete'], 'validatingadmissionpolicies', ADMISSION, ''],
+  [[...CHANGE, 'delete'], 'validatingadmissionpolicybindings', ADMISSION, ''],
+  [[...CHANGE, 'delete'], 'mutatingadmissionpolicies', ADMISSION, ''],
+  [[...CHANGE, 'delete'], 'mutatingadmissionpolicybindings', ADMISSION, ''],
+  [
+    [...CHANGE, 'delete'],
+    'customresourcedefinitions',
+    'apiextensions.k8s.io',
+    ''
+  ],
+  [['create'], 'certificatesigningrequests', 'certificates.k8s.io', ''],
+  [
+    ['update', 'patch'],
+    'certificatesigningrequests',
+    'certificates.k8s.io',
+    'approval'
+  ]
 ]
 
 function describeRule(rule: V1ResourceRule): string {
@@ -40,50 +125,99 @@ function describeRule(rule: V1ResourceRule): string {
   return `rule: ${rule.verbs.join(',')} on ${(rule.resources ?? []).join(',')}${names} (apiGroups ${groups.join(',')})`
 }
 
-/** Classify the rules SelfSubjectRulesReview returned for the token's namespace. */
-export function classifyRules(rules: V1ResourceRule[]): Finding[] {
-  const findings: Finding[] = []
-  for (const rule of rules) {
-    const verbs = rule.verbs
-    const resources = rule.resources ?? []
-    const groups = rule.apiGroups ?? []
-    const has = (...wanted: string[]): boolean =>
-      verbs.includes('*') || wanted.some((v) => verbs.includes(v))
-    const covers = (resource: string, group: string): boolean =>
-      (resources.includes('*') || resources.includes(resource)) &&
-      (groups.includes('*') || groups.includes(group))
-    const evidence = describeRule(rule)
-    if (verbs.includes('*') || resources.includes('*')) {
-      findings.push({ risk: RISKS.wildcard, evidence })
-      continue
-    }
-    if (covers('secrets', '') && has('get', 'list', 'watch')) {
-      findings.push({ risk: RISKS.secrets, evidence })
-    }
-    if (
-      WORKLOADS.some(([r, g]) => covers(r, g)) &&
-      has('create', 'patch', 'update')
-    ) {
-      findings.push({ risk: RISKS.workloads, evidence })
-    }
-    if (['escalate', 'bind', 'impersonate'].some((v) => verbs.includes(v))) {
-      findings.push({ risk: RISKS.escalation, evidence })
-    }
-    if (covers('serviceaccounts/token', '') && has('create')) {
-      findings.push({ risk: RISKS.tokens, evidence })
-    }
-    if (covers('nodes/proxy', '')) {
-      findings.push({ risk: RISKS.nodeProxy, evidence })
-    }
+/** The risks one resource rule carries. */
+function risksOf(rule: V1ResourceRule): Risk[] {
+  const resources = rule.resources ?? []
+  const wildVerb = rule.verbs.includes('*')
+  const wildResource = resources.some((r) => r === '*' || r.startsWith('*/'))
+  // Every verb on every resource: nothing more specific is worth listing.
+  if (wildVerb && resources.includes('*')) return [RISKS.wildcard]
+  const m = new RuleMatcher(rule)
+  const risks: Risk[] = []
+  if (wildVerb || wildResource) risks.push(RISKS.wildcard)
+  if (m.grants(['get', 'list', 'watch'], 'secrets')) risks.push(RISKS.secrets)
+  if (WORKLOADS.some(([r, g, sub]) => m.grants(CHANGE, r, g, sub))) {
+    risks.push(RISKS.workloads)
   }
-  return findings
+  // Exec into named pods is a scanner's job; into every pod it is not.
+  // `get` counts too: before 1.35 a WebSocket exec was authorized as get.
+  const reach = ['exec', 'attach', 'portforward']
+  if (
+    !m.named &&
+    reach.some((sub) => m.grants(['create', 'get'], 'pods', '', sub))
+  ) {
+    risks.push(RISKS.exec)
+  }
+  if (['pods', 'services'].some((r) => m.grants('*', r, '', 'proxy'))) {
+    risks.push(RISKS.proxy)
+  }
+  if (['escalate', 'bind', 'impersonate'].some((v) => rule.verbs.includes(v))) {
+    risks.push(RISKS.escalation)
+  }
+  if (m.grants(['create'], 'serviceaccounts', '', 'token')) {
+    risks.push(RISKS.tokens)
+  }
+  if (m.grants('*', 'nodes', '', 'proxy')) risks.push(RISKS.nodeProxy)
+  if (CLUSTER_RULES.some(([verbs, r, g, sub]) => m.grants(verbs, r, g, sub))) {
+    risks.push(RISKS.cluster)
+  }
+  return risks
 }
 
-/** Cluster-wide access is invisible to a namespaced rules review: ask directly. */
+/** What every authenticated identity may read: discovery, health, version, issuer keys. */
+const PUBLIC_URLS = new Set([
+  '/api',
+  '/api/*',
+  '/apis',
+  '/apis/*',
+  '/healthz',
+  '/livez',
+  '/readyz',
+  '/version',
+  '/version/',
+  '/openapi',
+  '/openapi/*',
+  '/.well-known/openid-configuration',
+  '/.well-known/openid-configuration/',
+  '/openid/v1/jwks',
+  '/openid/v1/jwks/'
+])
+
+function nonResourceFindings(rules: V1NonResourceRule[]): Finding[] {
+  return rules
+    .filter(
+      (rule) =>
+        rule.verbs.some((v) => v !== 'get' && v !== 'head') ||
+        (rule.nonResourceURLs ?? []).some((url) => !PUBLIC_URLS.has(url))
+    )
+    .map((rule) => ({
+      risk: RISKS.nonResource,
+      evidence: `non-resource rule: ${rule.verbs.join(',')} on ${(rule.nonResourceURLs ?? []).join(',')}`
+    }))
+}
+
+/**
+ * Classify the rules SelfSubjectRulesReview returned for one namespace. On
+ * an RBAC cluster they include the rules of the token's ClusterRoleBindings,
+ * so cluster-scoped permissions show here too.
+ */
+export function classifyRules(
+  rules: V1ResourceRule[],
+  nonResourceRules: V1NonResourceRule[] = []
+): Finding[] {
+  const findings = rules.flatMap((rule) =>
+    risksOf(rule).map((risk) => ({ risk, evidence: describeRule(rule) }))
+  )
+  return [...findings, ...nonResourceFindings(nonResourceRules)]
+}
+
+/** Only asked when a rules review is incomplete (an authorizer that cannot list rules, such as a webhook). */
 const CLUSTER_PROBES = [
   'list secrets --all-namespaces',
   'list pods --all-namespaces',
   'create pods --all-namespaces',
+  'create pods/exec --all-namespaces',
+  'create serviceaccounts/token --all-namespaces',
   'list namespaces',
   'patch namespaces',
   'list nodes',
@@ -97,92 +231,127 @@ const CLUSTER_PROBES = [
   'create persistentvolumes',
   'create mutatingwebhookconfigurations',
   'create validatingwebhookconfigurations',
+  'create validatingadmissionpolicies',
+  'create validatingadmissionpolicybindings',
   'create certificatesigningrequests',
   'update certificatesigningrequests/approval'
 ]
 
-/** Where the rules review is incomplete, confirm each risk with an access review. */
-const NAMESPACE_PROBES: [string, string][] = [
+/** ...and in each namespace whose review was incomplete. */
+const NAMESPACE_PROBES: [string, Risk][] = [
   ['get secrets', RISKS.secrets],
   ['list secrets', RISKS.secrets],
+  ['watch secrets', RISKS.secrets],
   ['create pods', RISKS.workloads],
   ['patch pods', RISKS.workloads],
+  ['patch pods/ephemeralcontainers', RISKS.workloads],
   ['create deployments', RISKS.workloads],
+  ['patch deployments', RISKS.workloads],
+  ['create daemonsets', RISKS.workloads],
+  ['create statefulsets', RISKS.workloads],
   ['create jobs', RISKS.workloads],
+  ['create cronjobs', RISKS.workloads],
+  ['create pods/exec', RISKS.exec],
+  ['get pods/exec', RISKS.exec],
+  ['create pods/attach', RISKS.exec],
+  ['create pods/portforward', RISKS.exec],
+  ['get pods/proxy', RISKS.proxy],
+  ['get services/proxy', RISKS.proxy],
   ['escalate roles', RISKS.escalation],
   ['bind roles', RISKS.escalation],
+  ['impersonate serviceaccounts', RISKS.escalation],
   ['create serviceaccounts/token', RISKS.tokens]
 ]
 
-async function allowed(
+/** Ask every probe; an allowed one is a finding of its risk, an undecidable one a finding too. */
+async function probe(
   api: TokenApi,
-  checks: AccessCheck[]
-): Promise<AccessCheck[]> {
-  const answers = await Promise.all(checks.map((check) => api.canI(check)))
-  return checks.filter((_, i) => answers[i])
+  probes: { check: AccessCheck; risk: Risk }[]
+): Promise<Finding[]> {
+  const answers: AccessDecision[] = await Promise.all(
+    probes.map((p) => api.canI(p.check))
+  )
+  return probes.flatMap((p, i) => {
+    const answer = answers[i]
+    if (answer?.allowed) {
+      return [{ risk: p.risk, evidence: `allowed: ${describeCheck(p.check)}` }]
+    }
+    if (answer?.error) {
+      return [
+        {
+          risk: RISKS.undecided,
+          evidence: `${describeCheck(p.check)}: ${answer.error}`
+        }
+      ]
+    }
+    return []
+  })
 }
 
 export interface PrivilegeReport {
   findings: Finding[]
-  /** True when the rules review could not see everything (e.g. a webhook authorizer). */
-  incomplete: boolean
+  /** Namespaces whose rules were reviewed (each review includes the cluster-wide bindings' rules). */
+  namespaces: string[]
+  /** Namespaces whose rules review was incomplete, so access reviews checked each risk there. */
+  incompleteIn: string[]
+  /** Access reviews asked because a rules review was incomplete. */
+  probes: number
 }
 
-/** The rules review and its confirmations for one namespace. */
-async function reviewNamespace(
-  api: TokenApi,
-  namespace: string
-): Promise<{ findings: Finding[]; incomplete: boolean }> {
-  const review = await api.rules(namespace)
-  const findings = classifyRules(review.rules).map((f) => ({
-    ...f,
-    evidence: `${f.evidence} in namespace ${namespace}`
-  }))
-  if (review.incomplete) {
-    const probes = NAMESPACE_PROBES.map(([line, risk]) => ({
-      check: parseCheck('excess-privilege', line, namespace),
-      risk
-    }))
-    const yes = await allowed(
-      api,
-      probes.map((p) => p.check)
-    )
-    for (const probe of probes) {
-      if (yes.includes(probe.check)) {
-        findings.push({
-          risk: probe.risk,
-          evidence: `allowed: ${describeCheck(probe.check)}`
-        })
-      }
-    }
-  }
-  return { findings, incomplete: review.incomplete }
+function listed(namespaces: string[]): string {
+  return `${namespaces.length === 1 ? 'namespace' : 'namespaces'} ${namespaces.join(', ')}`
+}
+
+/** What the review looked at, and what it cannot see: for the summary and the log. */
+export function describeScope(report: PrivilegeReport): string {
+  const base =
+    `Reviewed the token's rules in ${listed(report.namespaces)}, which ` +
+    `include its cluster-wide (ClusterRoleBinding) rules`
+  const incomplete =
+    report.incompleteIn.length === 0
+      ? ''
+      : `; the rules review was incomplete in ${listed(report.incompleteIn)} ` +
+        `(an authorizer other than RBAC, such as a webhook), so ` +
+        `${report.probes} access reviews checked each risk there and cluster-wide`
+  return (
+    `${base}${incomplete}; RoleBindings in other namespaces are not visible ` +
+    `to this review (name a namespace in an 'expect-*' line to include it).`
+  )
 }
 
 /**
- * Everything the token may do that a scanner should not: in its own
- * namespace, in every namespace the checks name, and cluster-wide.
+ * Everything the token may do that a scanner should not, in its own
+ * namespace and every namespace the checks name: one rules review each
+ * (which on RBAC also carries the cluster-wide bindings), and access reviews
+ * only where a rules review is incomplete.
  */
 export async function findExcessPrivilege(
   api: TokenApi,
   namespaces: string[]
 ): Promise<PrivilegeReport> {
   const unique = [...new Set(namespaces.filter((ns) => ns !== ''))]
-  const perNamespace = await Promise.all(
-    unique.map((ns) => reviewNamespace(api, ns))
+  const reviews = await Promise.all(unique.map((ns) => api.rules(ns)))
+  const findings = reviews.flatMap((review, i) =>
+    classifyRules(review.rules, review.nonResourceRules).map((f) => ({
+      ...f,
+      evidence: `${f.evidence} in namespace ${unique[i] ?? ''}`
+    }))
   )
-  const findings = perNamespace.flatMap((r) => r.findings)
-  const cluster = await allowed(
-    api,
-    CLUSTER_PROBES.map((line) =>
-      parseCheck('excess-privilege', line, unique[0] ?? 'default')
-    )
+  const incompleteIn = unique.filter((_, i) => reviews[i]?.incomplete)
+  const probes = incompleteIn.flatMap((ns) =>
+    NAMESPACE_PROBES.map(([line, risk]) => ({
+      check: parseCheck('excess-privilege', line, ns),
+      risk
+    }))
   )
-  for (const check of cluster) {
-    findings.push({
-      risk: RISKS.cluster,
-      evidence: `allowed: ${describeCheck(check)}`
-    })
+  if (incompleteIn.length > 0) {
+    for (const line of CLUSTER_PROBES) {
+      probes.push({
+        check: parseCheck('excess-privilege', line, incompleteIn[0] ?? ''),
+        risk: RISKS.cluster
+      })
+    }
   }
-  return { findings, incomplete: perNamespace.some((r) => r.incomplete) }
+  findings.push(...(await probe(api, probes)))
+  return { findings, namespaces: unique, incompleteIn, probes: probes.length }
 }

@@ -1,10 +1,15 @@
 import * as core from '@actions/core'
 import { describeApiError } from '../kube/api-errors.js'
-import { describeCheck, type AccessCheck } from './can-i-lines.js'
+import {
+  confirmChecks,
+  describeCheck,
+  type AccessCheck
+} from './can-i-lines.js'
 import { ActionError } from '../errors.js'
 import type { ExcessPrivilegeMode, Inputs } from '../runner/inputs.js'
 import { toKubeConfig } from '../token/kubeconfig-file.js'
 import {
+  describeScope,
   findExcessPrivilege,
   type PrivilegeReport
 } from './excess-privilege.js'
@@ -18,7 +23,25 @@ export interface CheckResult {
   expected: 'allowed' | 'denied'
   check: AccessCheck
   allowed: boolean
+  /** The authorizer's evaluation error, when it could not decide cleanly. */
+  undecided?: string
   ok: boolean
+}
+
+/**
+ * RBAC reports bindings to roles that do not exist as an evaluation error
+ * on every review; the answer is still decided. Any other error (a webhook
+ * that failed, say) leaves "denied" unproven.
+ */
+function undecided(error: string | undefined): string | undefined {
+  if (!error) return undefined
+  const parts = error.replace(/^\[|\]$/g, '').split(/,\s*/)
+  const rbacOnly = parts.every((part) =>
+    /^(cluster)?role\.rbac\.authorization\.k8s\.io "[^"]*" not found$/.test(
+      part.trim()
+    )
+  )
+  return rbacOnly ? undefined : error
 }
 
 /** What the minted token was shown to be and to be able to do. */
@@ -74,20 +97,27 @@ export async function gatherProof(
   try {
     const proof: Proof = { checks: [] }
     if (request.verify) proof.identity = await api.whoami()
-    const wanted = [
-      ...request.expectAllowed.map((check) => ({
-        expected: 'allowed' as const,
-        check
-      })),
-      ...request.expectDenied.map((check) => ({
-        expected: 'denied' as const,
-        check
-      }))
+    // Lines the action's own tables cannot vouch for are confirmed through
+    // discovery first, so that a typo fails instead of passing as denied.
+    const expected = [
+      ...request.expectAllowed.map(() => 'allowed' as const),
+      ...request.expectDenied.map(() => 'denied' as const)
     ]
+    const confirmed = await confirmChecks(
+      [...request.expectAllowed, ...request.expectDenied],
+      (group) => api.resources(group)
+    )
+    const wanted = confirmed.map((check, i) => ({
+      expected: expected[i] ?? 'denied',
+      check
+    }))
     const answers = await Promise.all(wanted.map((w) => api.canI(w.check)))
     proof.checks = wanted.map((w, i) => {
-      const allowed = answers[i] === true
-      return { ...w, allowed, ok: allowed === (w.expected === 'allowed') }
+      const allowed = answers[i]?.allowed === true
+      const unsure = allowed ? undefined : undecided(answers[i]?.error)
+      const ok =
+        w.expected === 'allowed' ? allowed : !allowed && unsure === undefined
+      return { ...w, allowed, ok, ...(unsure ? { undecided: unsure } : {}) }
     })
     if (request.excessPrivilege !== 'off') {
       // The token's namespace and every namespace the checks look at.
@@ -98,6 +128,7 @@ export async function gatherProof(
     }
     return proof
   } catch (error) {
+    if (error instanceof ActionError) throw error
     throw describeApiError(error, {
       operation: 'review',
       server: api.server,
@@ -111,7 +142,7 @@ export function checksTable(checks: CheckResult[]): string {
   const rows = checks.map((c) => [
     c.ok ? 'ok' : 'MISMATCH',
     `expected ${c.expected}`,
-    `is ${c.allowed ? 'allowed' : 'denied'}`,
+    c.undecided ? 'is undecided' : `is ${c.allowed ? 'allowed' : 'denied'}`,
     describeCheck(c.check)
   ])
   const widths = [0, 1, 2].map((i) =>
@@ -151,9 +182,10 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
   const failed = proof.checks.filter((c) => !c.ok)
   if (failed.length > 0) {
     const list = failed
-      .map(
-        (c) =>
-          `'${c.check.line}' is ${c.allowed ? 'allowed' : 'denied'} but expected ${c.expected}`
+      .map((c) =>
+        c.undecided
+          ? `'${c.check.line}' could not be decided (the authorizer reported: ${c.undecided})`
+          : `'${c.check.line}' is ${c.allowed ? 'allowed' : 'denied'} but expected ${c.expected}`
       )
       .join('; ')
     throw new ActionError(
@@ -161,15 +193,14 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
         `fix the ServiceAccount's Role or the 'expect-allowed' / 'expect-denied' lines.`
     )
   }
-  const findings = proof.privilege?.findings ?? []
-  if (proof.privilege?.incomplete) {
-    core.info(
-      'The rules review was incomplete; risky permissions were confirmed with access reviews.'
-    )
-  }
+  const privilege = proof.privilege
+  if (!privilege) return
+  const findings = privilege.findings
+  const scope = describeScope(privilege)
   if (findings.length === 0) {
-    if (proof.privilege)
-      core.info('Excess-privilege review: nothing a scanner should not hold.')
+    core.info(
+      `Excess-privilege review: nothing a scanner should not hold. ${scope}`
+    )
     return
   }
   const lines = findings.map((f) => `${f.risk}: ${f.evidence}`)
@@ -180,4 +211,5 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
     )
   }
   for (const line of lines) core.warning(`Excess privilege: ${line}.`)
+  core.info(`Excess-privilege review: ${scope}`)
 }

@@ -1,11 +1,12 @@
 import { X509Certificate } from 'node:crypto'
 import * as core from '@actions/core'
 import { formatDuration, parseDuration } from '../token/duration.js'
-import { InputError } from '../errors.js'
+import { InputError, quoted } from '../errors.js'
 import { isDnsLabel, isDnsSubdomain } from '../kube/formats.js'
 import {
   MAX_SECONDS,
   MIN_SECONDS,
+  POD_EXTENSION_SECONDS,
   type DurationRequest
 } from '../token/lifetime.js'
 import { parseChecks, type AccessCheck } from '../proof/can-i-lines.js'
@@ -67,7 +68,7 @@ function booleanInput(name: string, fallback: boolean): boolean {
   if (['true', 'True', 'TRUE'].includes(raw)) return true
   if (['false', 'False', 'FALSE'].includes(raw)) return false
   throw new InputError(
-    `Input '${name}' is '${raw}', which is not a boolean: use true or false.`
+    `Input '${name}' is ${quoted(raw)}, which is not a boolean: use true or false.`
   )
 }
 
@@ -75,7 +76,7 @@ function booleanInput(name: string, fallback: boolean): boolean {
 export function checkNamespace(name: string, value: string): string {
   if (!isDnsLabel(value)) {
     throw new InputError(
-      `Input '${name}' is '${value}', which is not a valid namespace name: use ` +
+      `Input '${name}' is ${quoted(value)}, which is not a valid namespace name: use ` +
         `at most 63 lowercase letters, digits and '-', starting and ending with ` +
         `a letter or digit.`
     )
@@ -91,7 +92,7 @@ export function checkObjectName(
 ): string {
   if (!isDnsSubdomain(value)) {
     throw new InputError(
-      `Input '${name}' is '${value}', which is not a valid ${what} name: use ` +
+      `Input '${name}' is ${quoted(value)}, which is not a valid ${what} name: use ` +
         `lowercase letters, digits, '-' and '.', starting and ending with a ` +
         `letter or digit.`
     )
@@ -110,7 +111,7 @@ function parseBindTo(raw: string): BindTo {
     }
   }
   throw new InputError(
-    `Input 'bind-to' is '${raw}', which is not supported: use 'secret' ` +
+    `Input 'bind-to' is ${quoted(raw)}, which is not supported: use 'secret' ` +
       `(revocable), 'pod:<pod-name>' or 'none'.`
   )
 }
@@ -128,13 +129,13 @@ function parseMaxDuration(raw: string): number {
   const seconds = parseDuration('max-duration', raw === '' ? '1h' : raw)
   if (seconds < MIN_SECONDS) {
     throw new InputError(
-      `Input 'max-duration' is '${raw}', below the API server's minimum token ` +
+      `Input 'max-duration' is ${quoted(raw)}, below the API server's minimum token ` +
         `lifetime of 600s (10m): set it to 10m or more.`
     )
   }
   if (seconds > MAX_SECONDS) {
     throw new InputError(
-      `Input 'max-duration' is '${raw}', above the API server's maximum of ` +
+      `Input 'max-duration' is ${quoted(raw)}, above the API server's maximum of ` +
         `2^32 seconds: set a shorter ceiling such as 6h.`
     )
   }
@@ -146,13 +147,13 @@ function parseDurationInput(raw: string, maxSeconds: number): DurationRequest {
   const seconds = parseDuration('duration', raw)
   if (seconds < MIN_SECONDS) {
     throw new InputError(
-      `Input 'duration' is '${raw}', but the API server's minimum token ` +
+      `Input 'duration' is ${quoted(raw)}, but the API server's minimum token ` +
         `lifetime is 600s (10m): set 'duration' to 10m or more.`
     )
   }
   if (seconds > maxSeconds) {
     throw new InputError(
-      `Input 'duration' is '${raw}', above 'max-duration' ` +
+      `Input 'duration' is ${quoted(raw)}, above 'max-duration' ` +
         `(${formatDuration(maxSeconds)}): shorten 'duration' or raise ` +
         `'max-duration' deliberately.`
     )
@@ -160,11 +161,34 @@ function parseDurationInput(raw: string, maxSeconds: number): DurationRequest {
   return { kind: 'explicit', seconds }
 }
 
+/** Refuse the one lifetime for which a Pod-bound token would live a year. */
+function checkPodExtension(
+  bindTo: BindTo,
+  duration: DurationRequest,
+  maxSeconds: number
+): void {
+  if (bindTo.kind !== 'pod') return
+  // auto asks for whole minutes plus 5m, so it reaches 3607 s only when
+  // capped at a max-duration of exactly that.
+  const asked = duration.kind === 'explicit' ? duration.seconds : maxSeconds
+  if (asked !== POD_EXTENSION_SECONDS) return
+  const cause =
+    duration.kind === 'explicit'
+      ? `Input 'duration' is ${POD_EXTENSION_SECONDS}s`
+      : `Input 'max-duration' is ${POD_EXTENSION_SECONDS}s, which 'duration: auto' asks for,`
+  throw new InputError(
+    `${cause} with 'bind-to: pod:${bindTo.name}', the one lifetime the API ` +
+      `server silently extends to a year for Pod-bound tokens ` +
+      `(--service-account-extend-token-expiration): choose any other ` +
+      `duration, such as 1h.`
+  )
+}
+
 function parseExcessPrivilege(raw: string): ExcessPrivilegeMode {
   const value = raw === '' ? 'warn' : raw
   if (value === 'warn' || value === 'fail' || value === 'off') return value
   throw new InputError(
-    `Input 'excess-privilege' is '${raw}', which is not supported: use ` +
+    `Input 'excess-privilege' is ${quoted(raw)}, which is not supported: use ` +
       `'warn', 'fail' or 'off'.`
   )
 }
@@ -301,8 +325,11 @@ export function getInputs(): Inputs {
   }
   const maxDurationSeconds = parseMaxDuration(input('max-duration'))
   const namespace = checkNamespace('namespace', input('namespace') || 'default')
+  const duration = parseDurationInput(input('duration'), maxDurationSeconds)
+  const bindTo = parseBindTo(input('bind-to'))
+  checkPodExtension(bindTo, duration, maxDurationSeconds)
   // Content keeps its own whitespace: YAML is indentation-sensitive.
-  const kubeconfig = core.getInput('kubeconfig')
+  const kubeconfig = getKubeconfigInput()
   const context = input('context')
   const oidc = parseOidc(kubeconfig, context)
   return {
@@ -312,10 +339,10 @@ export function getInputs(): Inputs {
       'ServiceAccount'
     ),
     namespace,
-    duration: parseDurationInput(input('duration'), maxDurationSeconds),
+    duration,
     maxDurationSeconds,
     audiences: parseList(core.getInput('audiences')),
-    bindTo: parseBindTo(input('bind-to')),
+    bindTo,
     kubeconfig,
     context,
     ...(oidc ? { oidc } : {}),
@@ -364,9 +391,13 @@ export function getCleanupInput(): boolean {
   return booleanInput('cleanup', true)
 }
 
-/** The bootstrap kubeconfig content, as post re-reads it. */
+/**
+ * The bootstrap kubeconfig content, exactly as given: YAML is
+ * indentation-sensitive, so a first line that is indented must keep its
+ * spaces (core.getInput trims by default).
+ */
 export function getKubeconfigInput(): string {
-  return core.getInput('kubeconfig')
+  return core.getInput('kubeconfig', { trimWhitespace: false })
 }
 
 /**

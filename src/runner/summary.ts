@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { describeCheck } from '../proof/can-i-lines.js'
 import { formatDuration } from '../token/duration.js'
 import type { Proof } from '../proof/prove-token.js'
+import { describeScope } from '../proof/excess-privilege.js'
 import { rfc3339 } from '../kube/formats.js'
 import type { Lifetime } from '../token/lifetime.js'
 import type { MintedToken } from '../token/token-request.js'
@@ -93,7 +94,7 @@ export async function writeMainSummary(
       ...proof.checks.map((c) => [
         c.ok ? '✅ ok' : '❌ mismatch',
         c.expected,
-        c.allowed ? 'allowed' : 'denied',
+        c.undecided ? 'undecided' : c.allowed ? 'allowed' : 'denied',
         describeCheck(c.check)
       ])
     ])
@@ -103,7 +104,7 @@ export async function writeMainSummary(
     summary.addHeading('Excess privilege', 3)
     if (findings.length === 0) {
       summary.addRaw(
-        'None found: no Secret reads, workload writes, wildcards, escalation, token minting, nodes/proxy or cluster-wide access.',
+        'None found in what was reviewed: no Secret reads, workload writes, exec into every pod, proxying, wildcards, escalation, token minting, nodes/proxy, cluster-wide access or non-resource URLs.',
         true
       )
     } else {
@@ -115,6 +116,7 @@ export async function writeMainSummary(
         ...findings.map((f) => [f.risk, f.evidence])
       ])
     }
+    summary.addRaw(describeScope(proof.privilege), true)
   }
   await summary.write()
 }

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js'
+import { InputError, quoted } from '../errors.js'
 
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1 }
 
@@ -13,7 +13,7 @@ export function parseDuration(input: string, raw: string): number {
   if (/^\d+$/.test(value)) return Number(value)
   if (!/^(\d+(\.\d+)?[hms])+$/.test(value)) {
     throw new InputError(
-      `Input '${input}' is '${raw}', which is not a duration: ${hint}.`
+      `Input '${input}' is ${quoted(raw)}, which is not a duration: ${hint}.`
     )
   }
   let seconds = 0
@@ -22,7 +22,7 @@ export function parseDuration(input: string, raw: string): number {
   }
   if (!Number.isInteger(Math.round(seconds * 1000) / 1000)) {
     throw new InputError(
-      `Input '${input}' is '${raw}', which is not a whole number of seconds: ${hint}.`
+      `Input '${input}' is ${quoted(raw)}, which is not a whole number of seconds: ${hint}.`
     )
   }
   return Math.round(seconds)

@@ -11,6 +11,12 @@ import { formatDuration } from './duration.js'
 export const MIN_SECONDS = 600
 /** ...and longer than 2^32 seconds. */
 export const MAX_SECONDS = 2 ** 32
+/**
+ * A Pod-bound token asked for exactly this long gets a one-year `exp` from an
+ * API server with --service-account-extend-token-expiration (the default):
+ * the server's WarnOnlyBoundTokenExpirationSeconds, 1 h + 7 s.
+ */
+export const POD_EXTENSION_SECONDS = 60 * 60 + 7
 /** GitHub's default (and hosted-runner maximum) job timeout, in minutes. */
 export const DEFAULT_JOB_TIMEOUT_MINUTES = 360
 /** Slack so the token outlives the last API call of a job that runs to its timeout. */

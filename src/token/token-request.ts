@@ -137,22 +137,23 @@ export async function mintToken(
       'The API server returned a token without an expiration: refusing to use a token whose lifetime is unknown.'
     )
   }
-  // A Pod-bound token asked for exactly 3607 s is silently extended to a year
-  // in its `exp` claim while the status still says 1 h: trust the claim.
-  let expiration = stated
+  // A Pod-bound token asked for exactly 3607 s (inputs refuse that, but a
+  // cluster maximum of 3607 s shortens other requests to it) is silently
+  // extended to a year in its `exp` claim while the status still says 1 h.
   if (claims.exp && claims.exp * 1000 > stated.getTime() + 60_000) {
-    expiration = new Date(claims.exp * 1000)
-    core.warning(
-      `The token's exp claim (${rfc3339(expiration)}) is later than the ` +
-        `reported expiry (${rfc3339(stated)}): the API server extended it ` +
-        `(--service-account-extend-token-expiration); avoid a duration of ` +
-        `exactly 3607s with 'bind-to: pod:'.`
+    const exp = rfc3339(new Date(claims.exp * 1000))
+    throw new ActionError(
+      `The API server extended the token to ${exp} (its exp claim), far past ` +
+        `the reported ${rfc3339(stated)} (--service-account-extend-token-expiration ` +
+        `applies to Pod-bound tokens of exactly 3607s), so it was not handed ` +
+        `out (deleting the Pod it is bound to revokes it): set 'duration' to ` +
+        `1h or less, or use 'bind-to: secret'.`
     )
   }
+  const expiration = stated
   const expiresIn =
-    expiration === stated && issued.grantedSeconds !== undefined
-      ? issued.grantedSeconds
-      : Math.round((expiration.getTime() - issuedAt) / 1000)
+    issued.grantedSeconds ??
+    Math.round((expiration.getTime() - issuedAt) / 1000)
   if (expiresIn !== lifetime.seconds) {
     core.warning(
       `The API server granted ${formatDuration(expiresIn)} instead of the ` +

@@ -169,6 +169,87 @@ describe('api-errors.ts', () => {
     expect(message).toContain(`'bind-to: pod:<name>'`)
   })
 
+  describe('403s (and admission 422s) that RBAC did not decide', () => {
+    const secret = 'secrets "ephemeral-scan-token-4242-1-abc" is forbidden'
+    it.each<[string, number, string, FailedCall, RegExp]>([
+      [
+        'an exhausted ResourceQuota',
+        403,
+        `${secret}: exceeded quota: no-secrets, requested: secrets=1, used: secrets=0, limited: secrets=0`,
+        createSecret,
+        /^A ResourceQuota in namespace 'scans' refused creating the per-run Secret \(the API server said: .*exceeded quota: no-secrets.*\): delete what earlier runs left there \(kubectl delete secret -n scans -l app.kubernetes.io\/managed-by=ephemeral-scan-token\) or ask the cluster admin to raise the quota, or set 'bind-to: none'\.$/
+      ],
+      [
+        'an admission webhook',
+        403,
+        'admission webhook "validate.kyverno.svc-fail" denied the request: policy require-labels failed',
+        createSecret,
+        /^An admission webhook or policy refused creating the per-run Secret in namespace 'scans' \(the API server said: admission webhook .*\): ask the cluster admin to allow it \(the per-run Secret is labelled app.kubernetes.io\/managed-by=ephemeral-scan-token\), or set 'bind-to: none'\.$/
+      ],
+      [
+        'a ValidatingAdmissionPolicy (422, its default reason)',
+        422,
+        `${secret}: ValidatingAdmissionPolicy 'p' with binding 'b' denied request: no`,
+        createSecret,
+        /^An admission webhook or policy refused creating the per-run Secret/
+      ],
+      [
+        'an admission webhook on the TokenRequest',
+        403,
+        'admission webhook "tokens.example.com" denied the request: no tokens today',
+        mint,
+        /^An admission webhook or policy refused the TokenRequest for ServiceAccount 'scanner' in namespace 'scans' \(the API server said: .*\): ask the cluster admin to allow it \(.*\)\.$/
+      ],
+      [
+        'a namespace being deleted',
+        403,
+        `${secret}: unable to create new content in namespace scans because it is being terminated`,
+        createSecret,
+        /^Namespace 'scans' is being deleted, so the API server refused creating the per-run Secret in it \(the API server said: .*\): wait until it is gone and recreate it, or set 'namespace' to another one\.$/
+      ],
+      [
+        'a namespace being deleted, while minting',
+        403,
+        'serviceaccounts "scanner" is forbidden: unable to create new content in namespace scans because it is being terminated',
+        mint,
+        /^Namespace 'scans' is being deleted, so the API server refused the TokenRequest for ServiceAccount 'scanner' in it/
+      ]
+    ])(
+      'names %s, not a missing permission',
+      (_name, code, message, call, expected) => {
+        const text = describe1(
+          apiException(code, { reason: 'Forbidden', message }),
+          call
+        )
+        expect(text).toMatch(expected)
+        expect(text).not.toContain('grant it')
+      }
+    )
+
+    it("keeps the server's words next to the RBAC advice when another authorizer refused", () => {
+      const text = describe1(
+        apiException(403, {
+          reason: 'Forbidden',
+          message: 'secrets is forbidden: blocked by the org-wide authorizer'
+        }),
+        createSecret
+      )
+      expect(text).toContain(
+        '(the API server said: secrets is forbidden: blocked by the org-wide authorizer)'
+      )
+      expect(text).toContain("grant it 'create' and 'delete'")
+    })
+
+    it("keeps RBAC's own denial to the RBAC sentence, without repeating the server", () => {
+      const text = describe1(
+        forbidden(MINTER, 'create', 'secrets', 'scans'),
+        createSecret
+      )
+      expect(text).toContain("grant it 'create' and 'delete'")
+      expect(text).not.toContain('the API server said')
+    })
+  })
+
   it('says the namespace is missing on a 404 creating the Secret', () => {
     const message = describe1(
       apiException(404, { reason: 'NotFound' }),

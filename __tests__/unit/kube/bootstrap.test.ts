@@ -230,3 +230,190 @@ describe('bootstrap.ts pin and reload (post)', () => {
     )
   })
 })
+
+describe('bootstrap.ts refuses what would resolve against the workspace (F12)', () => {
+  const input = { source: { kind: 'input' as const }, context: '' }
+  const savedWorkspace = process.env.GITHUB_WORKSPACE
+
+  afterEach(() => {
+    if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE
+    else process.env.GITHUB_WORKSPACE = savedWorkspace
+  })
+
+  const withUser = (user: Record<string, unknown>): string =>
+    kubeconfig((doc) => {
+      doc.users = [{ name: 'u', user }]
+    })
+
+  it.each<[string, string, Record<string, unknown>, string]>([
+    [
+      'a relative certificate-authority',
+      'certificate-authority',
+      {},
+      'embed certificate-authority-data instead'
+    ],
+    [
+      'a relative client-key',
+      'client-key',
+      { 'client-certificate-data': 'Q0E=', 'client-key': 'keys/ci.key' },
+      'embed client-key-data instead'
+    ],
+    [
+      'a relative token-file',
+      'token-file',
+      { 'token-file': 'token' },
+      'embed the token as token instead'
+    ],
+    [
+      'a relative exec command',
+      'exec command',
+      { exec: { command: './bin/get-token', apiVersion: 'v1' } },
+      'name the command by an absolute path outside the workspace'
+    ]
+  ])(
+    'refuses %s in the input, naming the field and the fix',
+    (_name, field, user, fix) => {
+      const content = kubeconfig((doc) => {
+        doc.users = [{ name: 'u', user: { token: SECRET, ...user } }]
+        if (field === 'certificate-authority') {
+          doc.clusters = [
+            {
+              name: 'c',
+              cluster: {
+                server: 'https://127.0.0.1:6443',
+                'certificate-authority': 'ca.crt'
+              }
+            }
+          ]
+        }
+      })
+      const error = thrown(() => loadBootstrap(input, content))
+      expect(error).toBeInstanceOf(InputError)
+      expect(error.message).toContain(`the 'kubeconfig' input`)
+      expect(error.message).toContain(field)
+      expect(error.message).toContain('by a relative path')
+      expect(error.message).toContain('a pull request can change')
+      expect(error.message).toContain(fix)
+      expect(error.message).not.toContain(SECRET)
+    }
+  )
+
+  it('refuses an absolute path inside GITHUB_WORKSPACE', () => {
+    process.env.GITHUB_WORKSPACE = home
+    const error = thrown(() =>
+      loadBootstrap(
+        input,
+        withUser({
+          exec: { command: path.join(home, 'plugin'), apiVersion: 'v1' }
+        })
+      )
+    )
+    expect(error.message).toContain(
+      "The user 'u' in the 'kubeconfig' input runs the exec command"
+    )
+    expect(error.message).toContain('inside the checked-out workspace')
+  })
+
+  it('accepts an exec command found on PATH and absolute paths outside the workspace', () => {
+    process.env.GITHUB_WORKSPACE = path.join(home, 'workspace')
+    const tokenFile = path.join(home, 'outside-token')
+    fs.writeFileSync(tokenFile, 'token-from-file')
+    const kc = loadBootstrap(
+      input,
+      withUser({
+        exec: { command: 'aws', args: ['eks', 'get-token'], apiVersion: 'v1' },
+        'token-file': tokenFile
+      })
+    )
+    expect(kc.getCurrentUser()?.exec).toMatchObject({ command: 'aws' })
+    expect(kc.getCurrentUser()?.token).toBe('token-from-file')
+  })
+
+  it('resolves a kubeconfig file’s relative certificate-authority against the file, as kubectl does', () => {
+    const dir = path.join(home, 'kube')
+    fs.mkdirSync(dir)
+    fs.writeFileSync(path.join(dir, 'ca.crt'), 'CA')
+    const file = path.join(dir, 'config')
+    fs.writeFileSync(
+      file,
+      kubeconfig((doc) => {
+        doc.clusters = [
+          {
+            name: 'c',
+            cluster: {
+              server: 'https://127.0.0.1:6443',
+              'certificate-authority': 'ca.crt'
+            }
+          }
+        ]
+      })
+    )
+    const kc = loadBootstrap(
+      { source: { kind: 'files', paths: [file] }, context: '' },
+      ''
+    )
+    expect(kc.getCurrentCluster()?.caFile).toBe(path.join(dir, 'ca.crt'))
+  })
+
+  it('refuses a kubeconfig file’s relative token-file, which client-node would read from the working directory', () => {
+    const file = path.join(home, 'config')
+    fs.writeFileSync(file, withUser({ 'token-file': 'token' }))
+    const error = thrown(() =>
+      loadBootstrap(
+        { source: { kind: 'files', paths: [file] }, context: '' },
+        ''
+      )
+    )
+    expect(error).toBeInstanceOf(InputError)
+    expect(error.message).toBe(
+      `The user 'u' in the kubeconfig file ${file} names its token-file 'token' by a relative path, which this action's Kubernetes client would resolve against the working directory (the checked-out workspace), not the kubeconfig's own directory as kubectl does: use an absolute path.`
+    )
+  })
+})
+
+describe('bootstrap.ts refuses credentials in URLs (F2)', () => {
+  const input = { source: { kind: 'input' as const }, context: '' }
+
+  it.each([
+    ['proxy-url', 'http://proxyuser:proxy-pass-9f8e7d@127.0.0.1:3128'],
+    ['server', 'https://admin:server-pass-9f8e7d@127.0.0.1:6443']
+  ])(
+    'refuses a %s with a user name or password, without repeating it',
+    (field, url) => {
+      const content = kubeconfig((doc) => {
+        doc.clusters = [
+          {
+            name: 'c',
+            cluster: {
+              server: 'https://127.0.0.1:6443',
+              'certificate-authority-data': 'Q0E=',
+              [field]: url
+            }
+          }
+        ]
+      })
+      const error = thrown(() => loadBootstrap(input, content))
+      expect(error).toBeInstanceOf(InputError)
+      expect(error.message).toBe(
+        `The cluster 'c' in the 'kubeconfig' input has a user name or password in its ${field}, which this action would have to copy into the scanner's kubeconfig (and print in messages): use a ${field} without credentials in it.`
+      )
+    }
+  )
+
+  it('keeps a proxy-url without credentials', () => {
+    const content = kubeconfig((doc) => {
+      doc.clusters = [
+        {
+          name: 'c',
+          cluster: {
+            server: 'https://127.0.0.1:6443',
+            'proxy-url': 'http://127.0.0.1:3128'
+          }
+        }
+      ]
+    })
+    expect(loadBootstrap(input, content).getCurrentCluster()?.proxyUrl).toBe(
+      'http://127.0.0.1:3128'
+    )
+  })
+})

@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  confirmChecks,
   describeCheck,
   parseCheck,
-  parseChecks
+  parseChecks,
+  type Served
 } from '../../../src/proof/can-i-lines.js'
-import { InputError } from '../../../src/errors.js'
+import { ActionError, InputError, quoted } from '../../../src/errors.js'
 
 describe('can-i-lines.ts', () => {
   it.each([
@@ -55,12 +57,35 @@ describe('can-i-lines.ts', () => {
       'get nodes/proxy',
       { resource: 'nodes', subresource: 'proxy', namespace: '' }
     ],
-    ['* *', { verb: '*', resource: '*' }],
+    // kubectl's resourceFor("*") keeps the core group; so do we.
+    ['* *', { verb: '*', resource: '*', group: '' }],
+    // Impersonation targets live in authentication.k8s.io, cluster-wide.
+    [
+      'impersonate uids',
+      { resource: 'uids', group: 'authentication.k8s.io', namespace: '' }
+    ],
+    [
+      'impersonate userextras/scopes',
+      {
+        resource: 'userextras',
+        group: 'authentication.k8s.io',
+        subresource: 'scopes',
+        name: '',
+        namespace: ''
+      }
+    ],
+    ['impersonate users', { resource: 'users', group: '', namespace: '' }],
     ['get /healthz', { verb: 'get', path: '/healthz', resource: '' }],
     ['list pods --namespace=other', { namespace: 'other' }]
-  ])('reads %p as kubectl auth can-i would', (line, expected) => {
-    expect(parseCheck('expect-allowed', line, 'scan')).toMatchObject(expected)
-  })
+  ])(
+    // kubectl's words, except that TYPE/X with a well-known subresource X is
+    // read RBAC's way (pods/exec), as the README documents; kubectl itself
+    // would read X as an object name.
+    'reads %p as documented',
+    (line, expected) => {
+      expect(parseCheck('expect-allowed', line, 'scan')).toMatchObject(expected)
+    }
+  )
 
   it.each([
     ['get', 'needs a verb and a resource'],
@@ -77,7 +102,12 @@ describe('can-i-lines.ts', () => {
     ['get pods -n --all-namespaces', 'not a valid namespace name'],
     ['get pods --namespace=', 'not a valid namespace name'],
     ['get pods -n Bad_NS', 'not a valid namespace name'],
-    ['create pods/p --subresource=Exec', 'not a subresource name']
+    ['create pods/p --subresource=Exec', 'not a subresource name'],
+    // Found by the property test: a terminal escape in a name would reach the log.
+    [
+      'get pods/\u001b[31mred',
+      "has 'pods/\\u001b[31mred', which holds a control character"
+    ]
   ])(
     'rejects %p with a sentence naming the input and the line',
     (line, problem) => {
@@ -89,9 +119,49 @@ describe('can-i-lines.ts', () => {
       }
       expect(caught).toBeInstanceOf(InputError)
       const message = (caught as Error).message
-      expect(message).toContain(`Input 'expect-denied' has the line '${line}'`)
+      expect(message).toContain(
+        `Input 'expect-denied' has the line ${quoted(line)}`
+      )
       expect(message).toContain(problem)
       expect(message).not.toContain('\n')
+    }
+  )
+
+  it.each(['* *', '* secrets', 'get *', 'create */exec', '* pods -A'])(
+    "refuses the wildcard line %p in 'expect-denied', which would pass vacuously",
+    (line) => {
+      let caught: unknown
+      try {
+        parseCheck('expect-denied', line, 'scan')
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(InputError)
+      expect((caught as Error).message).toContain(
+        `Input 'expect-denied' has the line '${line}', which uses a wildcard`
+      )
+      // The same line is a strict (and allowed) 'expect-allowed' check.
+      expect(() => parseCheck('expect-allowed', line, 'scan')).not.toThrow()
+    }
+  )
+
+  it.each<[string, boolean]>([
+    ['create deployments.apps', false],
+    ['create deploy', false],
+    ['get pods/exec', false],
+    ['impersonate userextras/scopes', false],
+    ['get /healthz', false],
+    ['create daemonset.apps', true],
+    ['get secrets.core', true],
+    ['list horizontalpodautoscalers.autoscaling', true],
+    ['get secrets/exec', true],
+    ['get clusterissuers.cert-manager.io', true]
+  ])(
+    'knows without discovery whether %p is real: needsDiscovery %p',
+    (line, needed) => {
+      expect(parseCheck('expect-denied', line, 'scan').needsDiscovery).toBe(
+        needed
+      )
     }
   )
 
@@ -122,5 +192,98 @@ describe('can-i-lines.ts', () => {
     expect(describeCheck(parseCheck('i', 'create deploy', 'scan'))).toBe(
       'create deployments.apps in namespace scan'
     )
+  })
+
+  describe('confirmChecks (discovery)', () => {
+    const served: Record<string, Served[]> = {
+      '': [
+        { name: 'pods', namespaced: true, singularName: 'pod' },
+        { name: 'pods/exec', namespaced: true },
+        { name: 'secrets', namespaced: true, singularName: 'secret' }
+      ],
+      apps: [
+        {
+          name: 'daemonsets',
+          namespaced: true,
+          singularName: 'daemonset',
+          shortNames: ['ds']
+        },
+        { name: 'daemonsets/status', namespaced: true },
+        { name: 'deployments', namespaced: true }
+      ],
+      'cert-manager.io': [
+        { name: 'clusterissuers', namespaced: false },
+        { name: 'issuers', namespaced: true }
+      ]
+    }
+    const asked: string[] = []
+    const discover = async (group: string): Promise<Served[] | undefined> => {
+      asked.push(group)
+      return served[group]
+    }
+
+    async function confirmed(line: string): Promise<unknown> {
+      try {
+        const [check] = await confirmChecks(
+          [parseCheck('expect-denied', line, 'scan')],
+          discover
+        )
+        return check
+      } catch (error) {
+        return error
+      }
+    }
+
+    it('resolves a singular name to the plural the server serves, as kubectl does', async () => {
+      expect(await confirmed('create daemonset.apps')).toMatchObject({
+        resource: 'daemonsets',
+        group: 'apps',
+        namespace: 'scan',
+        needsDiscovery: false
+      })
+    })
+
+    it('checks a cluster-scoped custom resource cluster-wide, not in a namespace', async () => {
+      const check = await confirmed('get clusterissuers.cert-manager.io -n x')
+      expect(check).toMatchObject({ namespace: '', clusterScoped: true })
+      expect(describeCheck(check as never)).toBe(
+        'get clusterissuers.cert-manager.io (cluster-scoped)'
+      )
+    })
+
+    it.each<[string, string]>([
+      [
+        'create daemonsetz.apps',
+        "but the API group 'apps' has no resource 'daemonsetz' (it has: daemonsets, deployments)"
+      ],
+      ['get secrets.core', "but the API server serves no API group 'core'"],
+      [
+        'get secrets/exec',
+        "but 'secrets' has no subresource 'exec' (it has: none)"
+      ],
+      [
+        'patch daemonsets.apps --subresource=scale',
+        "but 'daemonsets' has no subresource 'scale' (it has: status)"
+      ]
+    ])('refuses %p, which would always be denied', async (line, problem) => {
+      const error = await confirmed(line)
+      expect(error).toBeInstanceOf(ActionError)
+      expect((error as Error).message).toBe(
+        `Input 'expect-denied' has the line '${line}', ${problem}: fix the line, since a check of something the server does not serve is always 'denied'.`
+      )
+    })
+
+    it('asks discovery once per group, and never for what the tables know', async () => {
+      asked.length = 0
+      await confirmChecks(
+        parseChecks(
+          'expect-denied',
+          'create daemonset.apps\nget ds.apps -n x\nget deployments.apps\nget pods',
+          'scan'
+        ),
+        discover
+      )
+      expect(asked).toEqual(['apps'])
+    })
   })
 })

@@ -7,6 +7,7 @@ import {
   getCaDataInput,
   getCleanupInput,
   getInputs,
+  getKubeconfigInput,
   parseList
 } from '../../../src/runner/inputs.js'
 import { TestRunner } from '../../../__fixtures__/runner.js'
@@ -118,6 +119,13 @@ describe('inputs.ts', () => {
         null
       ],
       ['a namespace with dots', { namespace: 'team.scans' }, 'namespace', null],
+      // Found by the property test: the value is repeated with its line break escaped.
+      [
+        'a namespace with a line break inside',
+        { namespace: 'a\nb' },
+        'namespace',
+        /is 'a\\nb', which/
+      ],
       [
         'a namespace ending in a hyphen',
         { namespace: 'scans-' },
@@ -155,6 +163,18 @@ describe('inputs.ts', () => {
         { 'bind-to': 'pod:Bad_Pod' },
         'bind-to',
         /Pod name/
+      ],
+      [
+        'a Pod binding of exactly 3607 s, which the API server extends to a year',
+        { 'bind-to': 'pod:scanner-0', duration: '3607s', 'max-duration': '2h' },
+        'duration',
+        /extends to a year/
+      ],
+      [
+        'a Pod binding with duration: auto capped at a 3607 s max-duration',
+        { 'bind-to': 'pod:scanner-0', 'max-duration': '3607' },
+        'max-duration',
+        /'duration: auto'/
       ],
       [
         'export-kubeconfig: yes',
@@ -415,10 +435,25 @@ describe('inputs.ts', () => {
     })
 
     it('keeps the kubeconfig input exactly, whitespace included', () => {
-      const content = 'apiVersion: v1\nclusters:\n  - name: ci\n'
+      // A secret pasted with its first line indented (a block copied out of
+      // a larger YAML file) must reach the YAML parser unchanged.
+      const content = '  apiVersion: v1\n  clusters:\n    - name: ci\n'
       runner.setInputs({ 'service-account': 'scanner', kubeconfig: content })
-      // @actions/core trims inputs by default; the indentation inside survives.
-      expect(getInputs().kubeconfig).toBe(content.trim())
+      expect(getInputs().kubeconfig).toBe(content)
+      expect(getKubeconfigInput()).toBe(content)
+    })
+
+    it.each([
+      ['a Secret binding of 3607 s', { duration: '3607s' }],
+      ['a Pod binding of 3608 s', { 'bind-to': 'pod:p', duration: '3608s' }],
+      ['a Pod binding of 1 h', { 'bind-to': 'pod:p', duration: '1h' }]
+    ])('accepts %s, which the API server does not extend', (_case, extra) => {
+      runner.setInputs({
+        'service-account': 'scanner',
+        'max-duration': '2h',
+        ...extra
+      })
+      expect(() => getInputs()).not.toThrow()
     })
   })
 })
