@@ -1,19 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  BUFFER_SECONDS,
-  DEFAULT_JOB_TIMEOUT_MINUTES,
-  MAX_SECONDS,
-  MIN_SECONDS,
-  resolveLifetime
-} from '../../../src/token/lifetime.js'
+import { resolveLifetime } from '../../../src/token/lifetime.js'
 
 describe('lifetime.ts', () => {
-  it('states the API server limits and the job default it relies on', () => {
-    expect(MIN_SECONDS).toBe(600)
-    expect(MAX_SECONDS).toBe(4294967296)
-    expect(DEFAULT_JOB_TIMEOUT_MINUTES * 60 + BUFFER_SECONDS).toBe(21900)
-  })
-
   it('uses an explicit duration as it is, without a warning', () => {
     const lifetime = resolveLifetime({ kind: 'explicit', seconds: 1800 }, 3600)
     expect(lifetime.seconds).toBe(1800)
