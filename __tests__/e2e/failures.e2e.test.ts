@@ -169,7 +169,30 @@ describe('failures against the real API server', () => {
   })
 
   it('refuses a bad input before any network call', async () => {
-    const { main, runner } = await runMain(setup, { duration: '10x' })
-    await expectCleanFailure(setup, main, runner, /Input 'duration' is '10x'/)
+    // The bootstrap points at a loopback listener that only counts
+    // connections: a call made before the inputs were checked would show.
+    let connections = 0
+    const listener = net.createServer((socket) => {
+      connections++
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) =>
+      listener.listen(0, '127.0.0.1', resolve)
+    )
+    const address = listener.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    const kubeconfig = withCluster(setup.bootstrapKubeconfig, (c) => {
+      c.server = `https://127.0.0.1:${port}`
+    })
+    try {
+      const { main, runner } = await runMain(setup, {
+        duration: '10x',
+        kubeconfig
+      })
+      await expectCleanFailure(setup, main, runner, /Input 'duration' is '10x'/)
+      expect(connections).toBe(0)
+    } finally {
+      await new Promise((resolve) => listener.close(resolve))
+    }
   })
 })

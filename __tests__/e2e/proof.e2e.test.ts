@@ -102,10 +102,8 @@ describe('least-privilege proof on a real cluster', () => {
 
   it('fails with a table when an expectation does not hold, and revokes the token', async () => {
     const r = runner()
-    // A debug run, so the leak check below also covers debug output on a failure path.
     const main = await r.main(
-      inputs({ 'expect-denied': 'list pods\nget secrets' }),
-      { RUNNER_DEBUG: '1', ACTIONS_STEP_DEBUG: 'true' }
+      inputs({ 'expect-denied': 'list pods\nget secrets' })
     )
     expect(main.code).toBe(1)
     expect(main.stdout).toMatch(

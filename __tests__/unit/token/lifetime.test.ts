@@ -1,20 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import * as http from 'node:http'
-import {
-  BUFFER_SECONDS,
-  DEFAULT_JOB_TIMEOUT_MINUTES,
-  MAX_SECONDS,
-  MIN_SECONDS,
-  decideLifetime
-} from '../../../src/token/lifetime.js'
+import { decideLifetime } from '../../../src/token/lifetime.js'
 
 describe('lifetime.ts (unit)', () => {
-  it('states the API server limits and the job default it relies on', () => {
-    expect(MIN_SECONDS).toBe(600)
-    expect(MAX_SECONDS).toBe(4294967296)
-    expect(DEFAULT_JOB_TIMEOUT_MINUTES * 60 + BUFFER_SECONDS).toBe(21900)
-  })
-
   it('uses an explicit duration as it is, without a warning and without any GitHub API call', async () => {
     let calls = 0
     const server = http.createServer((_req, res) => {
