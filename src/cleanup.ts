@@ -3,6 +3,7 @@ import type { ClusterApi } from './kube/cluster-api.js'
 import { describeApiError, httpStatus } from './kube/api-errors.js'
 import { errorMessage } from './errors.js'
 import { removeKubeconfigDir } from './token/kubeconfig-file.js'
+import { deleteCommand } from './token/per-run-secret.js'
 import type { RunRecord, RunState } from './runner/state.js'
 
 export interface CleanupReport {
@@ -12,12 +13,37 @@ export interface CleanupReport {
   problems: string[]
   /** True when the per-run Secret is gone, i.e. the token is revoked. */
   revoked: boolean
+  /**
+   * True when the Secret was not found but its create was never answered:
+   * a late create could still land, so main's record must stay for post.
+   */
+  recheck: boolean
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`
+}
+
+/** What remains when the Secret could not be deleted, and the line that deletes it. */
+function leftover(state: RunState): string {
+  const anchor = state.anchor
+  if (!anchor) return ''
+  const token = state.expiration
+    ? `, so the token stays valid until ${state.expiration}`
+    : ''
+  return (
+    ` The per-run Secret ${anchor.namespace}/${anchor.name} ` +
+    `${anchor.created || anchor.uid ? 'remains' : 'may exist'}${token}: ` +
+    `delete it with ` +
+    `'${deleteCommand(anchor)}'.`
+  )
 }
 
 async function revoke(
   state: RunState,
   api: () => ClusterApi,
-  report: CleanupReport
+  report: CleanupReport,
+  last: boolean
 ): Promise<void> {
   const anchor = state.anchor
   if (!anchor) {
@@ -38,11 +64,29 @@ async function revoke(
       anchor.uid
     )
     report.revoked = true
-    report.done.push(
-      result === 'deleted'
-        ? `Revoked the token: deleted the per-run ${where}.`
-        : `The per-run ${where} was already gone: the token is revoked.`
-    )
+    // A uid comes only from an answered create.
+    if (anchor.created || anchor.uid) {
+      report.done.push(
+        result === 'deleted'
+          ? `Revoked the token: deleted the per-run ${where}.`
+          : `The per-run ${where} was already gone: the token is revoked.`
+      )
+    } else if (result === 'deleted') {
+      // The create's answer was lost (or main stopped before it came).
+      report.done.push(
+        `Deleted the per-run ${where}, which a create whose answer never ` +
+          `arrived had left (no token was bound to it).`
+      )
+    } else {
+      report.recheck = !last
+      report.done.push(
+        last
+          ? `The per-run ${where} does not exist: its create never landed, ` +
+              `so no token was bound to it.`
+          : `The per-run ${where} was not found; post checks again in case ` +
+              `its unanswered create lands late.`
+      )
+    }
   } catch (error) {
     if (httpStatus(error) === 409) {
       report.problems.push(
@@ -59,7 +103,10 @@ async function revoke(
             namespace: anchor.namespace,
             secretName: anchor.name
           }).message
-    report.problems.push(`Could not revoke the token: ${message}`)
+    report.problems.push(
+      `Could not revoke the token: ${sentence(message)}` +
+        (last ? leftover(state) : '')
+    )
   }
 }
 
@@ -101,14 +148,21 @@ function restoreEnvironment(state: RunState, report: CleanupReport): void {
 /**
  * Undo what main did, in order of importance: revoke the token first, then
  * delete the file, then restore the environment. Each part runs even when an
- * earlier one fails, and running it twice is harmless.
+ * earlier one fails, and running it twice is harmless. `last` (post) adds,
+ * to a failed revocation, what remains and the kubectl line that removes it.
  */
 export async function cleanUp(
   state: RunState,
-  api: () => ClusterApi
+  api: () => ClusterApi,
+  { last = false }: { last?: boolean } = {}
 ): Promise<CleanupReport> {
-  const report: CleanupReport = { done: [], problems: [], revoked: false }
-  await revoke(state, api, report)
+  const report: CleanupReport = {
+    done: [],
+    problems: [],
+    revoked: false,
+    recheck: false
+  }
+  await revoke(state, api, report, last)
   removeFiles(state, report)
   restoreEnvironment(state, report)
   return report
@@ -116,29 +170,31 @@ export async function cleanUp(
 
 /**
  * Main's undo after a failure. The record is cleared only when everything
- * was undone; otherwise it stays so that post tries again.
+ * was undone; otherwise it stays so that post tries again (also when a
+ * Secret whose create was never answered is not there yet).
  */
 export async function rollBack(
   record: RunRecord,
-  api: ClusterApi | undefined
+  api: (() => ClusterApi) | undefined
 ): Promise<CleanupReport> {
   const state = record.current
   if (Object.keys(state).length === 0) {
-    return { done: [], problems: [], revoked: false }
+    return { done: [], problems: [], revoked: false, recheck: false }
   }
   let report: CleanupReport
   try {
     report = await cleanUp(state, () => {
       if (!api) throw new Error('no API client')
-      return api
+      return api()
     })
   } catch (error) {
     return {
       done: [],
       problems: [`Rollback did not finish: ${errorMessage(error)}`],
-      revoked: false
+      revoked: false,
+      recheck: false
     }
   }
-  if (report.problems.length === 0) record.clear()
+  if (report.problems.length === 0 && !report.recheck) record.clear()
   return report
 }

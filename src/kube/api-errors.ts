@@ -1,4 +1,4 @@
-import { CALL_TIMEOUT_MS, isDeadlineError } from './deadline.js'
+import { ATTEMPT_MS, historyOf, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
 
 /** What the action was doing when a Kubernetes call failed. */
@@ -56,7 +56,7 @@ function kubeStatus(error: unknown): KubeStatus {
 }
 
 /** The first string `code` along an error's cause chain (undici nests them). */
-function networkCode(error: unknown): string | undefined {
+export function networkCode(error: unknown): string | undefined {
   let current: unknown = error
   for (let depth = 0; current && depth < 6; depth++) {
     const code = (current as { code?: unknown }).code
@@ -80,6 +80,8 @@ const NEVER_CONNECTED = new Set([
  * timeout, a reset or a 5xx it may have.
  */
 export function certainlyNotApplied(error: unknown): boolean {
+  // An earlier attempt of the same call may have landed.
+  if (historyOf(error)?.mayHaveApplied) return false
   const status = httpStatus(error)
   if (status !== undefined) return status >= 400 && status < 500
   const code = networkCode(error)
@@ -92,6 +94,13 @@ export function certainlyNotApplied(error: unknown): boolean {
 function deniedUser(status: KubeStatus): string {
   const match = /User "([^"]+)"/.exec(status.message ?? '')
   return match?.[1] ? `'${match[1]}'` : 'the bootstrap identity'
+}
+
+/** ', tried 6 times over 41 s' for a call that was retried, else ''. */
+function triedText(error: unknown): string {
+  const history = historyOf(error)
+  if (!history || history.attempts < 2) return ''
+  return `, tried ${history.attempts} times over ${Math.round(history.elapsedMs / 1000)} s`
 }
 
 function serverText(status: KubeStatus): string {
@@ -110,11 +119,13 @@ export function describeApiError(
 ): ActionError {
   const status = httpStatus(error)
   const ns = `namespace '${call.namespace}'`
+  const tried = triedText(error)
   if (status === undefined && isDeadlineError(error)) {
+    const limit = (historyOf(error)?.attemptMs ?? ATTEMPT_MS) / 1000
     return new ActionError(
-      `The API server at ${call.server} did not answer within ` +
-        `${CALL_TIMEOUT_MS / 1000} s: check that it is healthy and reachable ` +
-        `from this runner.`
+      `The API server at ${call.server} did not answer within ${limit} s` +
+        `${tried}: check that it is healthy and reachable from this runner, ` +
+        `then re-run the job.`
     )
   }
   if (status === undefined) {
@@ -128,17 +139,26 @@ export function describeApiError(
     }
     if (code && NETWORK_CODES.has(code)) {
       return new ActionError(
-        `Could not reach the API server at ${call.server} (${code}): check the ` +
-          `server address in the kubeconfig and that this runner can reach it.`
+        `Could not reach the API server at ${call.server} (${code})${tried}: ` +
+          `check the server address in the kubeconfig and that this runner ` +
+          `can reach it.`
       )
     }
     return new ActionError(
       `The request to the API server at ${call.server} failed before an ` +
-        `answer arrived${code ? ` (${code})` : ''}: check the server address ` +
-        `and network path from this runner.`
+        `answer arrived${code ? ` (${code})` : ''}${tried}: check the server ` +
+        `address and network path from this runner.`
     )
   }
   const body = kubeStatus(error)
+  if (status === 429) {
+    return new ActionError(
+      `The API server at ${call.server} kept refusing with HTTP 429 Too Many ` +
+        `Requests${tried}: it is overloaded or limiting this identity, so ` +
+        `re-run the job later, or ask the cluster admin about its API ` +
+        `Priority and Fairness limits.`
+    )
+  }
   if (status === 401 && call.operation === 'review') {
     return new ActionError(
       `The API server at ${call.server} does not accept the minted token ` +
@@ -224,8 +244,16 @@ export function describeApiError(
     'delete-secret': 'Deleting the per-run Secret',
     review: 'Checking the minted token'
   }
+  if (status >= 500) {
+    return new ActionError(
+      `${what[call.operation]} failed with HTTP ${status}${serverText(body)}` +
+        `${tried}: the API server at ${call.server} is failing or restarting, ` +
+        `so re-run the job once it is healthy.`
+    )
+  }
   return new ActionError(
-    `${what[call.operation]} failed with HTTP ${status}${serverText(body)}: ` +
-      `check the inputs and the bootstrap identity's permissions in ${ns}.`
+    `${what[call.operation]} failed with HTTP ${status}${serverText(body)}` +
+      `${tried}: check the inputs and the bootstrap identity's permissions ` +
+      `in ${ns}.`
   )
 }

@@ -1,7 +1,7 @@
-import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
+import { abortWith, mainBounds, type CallBounds } from './deadline.js'
+import { withRetries } from './retry.js'
 import {
   AuthenticationV1Api,
-  type ConfigurationOptions,
   AuthorizationV1Api,
   type KubeConfig,
   type V1ResourceRule
@@ -32,17 +32,15 @@ export interface TokenApi {
 
 export function connectAsToken(
   kc: KubeConfig,
-  timeoutMs: number = CALL_TIMEOUT_MS
+  bounds: CallBounds = mainBounds()
 ): TokenApi {
-  const options = (): ConfigurationOptions => withDeadline(timeoutMs)
   const authn = kc.makeApiClient(AuthenticationV1Api)
   const authz = kc.makeApiClient(AuthorizationV1Api)
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
 
     async whoami(): Promise<Identity> {
-      const review = await within(
-        timeoutMs,
+      const review = await withRetries('SelfSubjectReview', bounds, (signal) =>
         authn.createSelfSubjectReview(
           {
             body: {
@@ -50,7 +48,7 @@ export function connectAsToken(
               kind: 'SelfSubjectReview'
             }
           },
-          options()
+          abortWith(signal)
         )
       )
       const user = review.status?.userInfo
@@ -74,35 +72,39 @@ export function connectAsToken(
               namespace: check.namespace || undefined
             }
           }
-      const review = await within(
-        timeoutMs,
-        authz.createSelfSubjectAccessReview(
-          {
-            body: {
-              apiVersion: 'authorization.k8s.io/v1',
-              kind: 'SelfSubjectAccessReview',
-              spec
-            }
-          },
-          options()
-        )
+      const review = await withRetries(
+        'SelfSubjectAccessReview',
+        bounds,
+        (signal) =>
+          authz.createSelfSubjectAccessReview(
+            {
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectAccessReview',
+                spec
+              }
+            },
+            abortWith(signal)
+          )
       )
       return review.status?.allowed === true && review.status.denied !== true
     },
 
     async rules(namespace): Promise<RulesReview> {
-      const review = await within(
-        timeoutMs,
-        authz.createSelfSubjectRulesReview(
-          {
-            body: {
-              apiVersion: 'authorization.k8s.io/v1',
-              kind: 'SelfSubjectRulesReview',
-              spec: { namespace }
-            }
-          },
-          options()
-        )
+      const review = await withRetries(
+        `SelfSubjectRulesReview in ${namespace}`,
+        bounds,
+        (signal) =>
+          authz.createSelfSubjectRulesReview(
+            {
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectRulesReview',
+                spec: { namespace }
+              }
+            },
+            abortWith(signal)
+          )
       )
       return {
         rules: review.status?.resourceRules ?? [],

@@ -158,6 +158,17 @@ export function getInputs(): Inputs {
   }
   const maxDurationSeconds = parseMaxDuration(input('max-duration'))
   const namespace = checkNamespace('namespace', input('namespace') || 'default')
+  const bindTo = parseBindTo(input('bind-to'))
+  const cleanup = booleanInput('cleanup', true)
+  if (!cleanup && bindTo.kind === 'secret') {
+    // Only post deletes the per-run Secret, and Secrets never expire.
+    throw new InputError(
+      `Input 'cleanup' is false, but with 'bind-to: secret' (the default) ` +
+        `that would leave the per-run Secret in the cluster forever: set ` +
+        `'bind-to: none' to keep a token that simply expires, or keep ` +
+        `'cleanup: true'.`
+    )
+  }
   return {
     serviceAccount: checkObjectName(
       'service-account',
@@ -168,12 +179,12 @@ export function getInputs(): Inputs {
     duration: parseDurationInput(input('duration'), maxDurationSeconds),
     maxDurationSeconds,
     audiences: parseList(core.getInput('audiences')),
-    bindTo: parseBindTo(input('bind-to')),
+    bindTo,
     // Content keeps its own whitespace: YAML is indentation-sensitive.
     kubeconfig: core.getInput('kubeconfig'),
     context: input('context'),
     exportKubeconfig: booleanInput('export-kubeconfig', true),
-    cleanup: booleanInput('cleanup', true),
+    cleanup,
     outputToken: booleanInput('output-token', false),
     verify: booleanInput('verify', true),
     expectAllowed: parseChecks(
