@@ -324,5 +324,8 @@ describe('a post step that cannot revoke', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain(`secret "${anchor ?? ''}" deleted`)
     expect(await anchorsIn(admin, own.namespace)).toEqual(['bystander'])
+    await admin
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedSecret({ name: 'bystander', namespace: own.namespace })
   }, 120_000)
 })

@@ -67,6 +67,8 @@ export function networkCode(error: unknown): string | undefined {
 }
 
 const NEVER_CONNECTED = new Set([
+  // undici's connect timeout covers TCP and TLS: no request was sent.
+  'UND_ERR_CONNECT_TIMEOUT',
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',

@@ -11,7 +11,7 @@ import * as https from 'node:https'
 import type { Socket } from 'node:net'
 import * as yaml from 'js-yaml'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { loopbackCertificate } from '../../../__fixtures__/tls.js'
+import { loopbackCertificate } from '../../../__fixtures__/tls.ts'
 
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string }
@@ -75,14 +75,25 @@ export class FaultProxy {
   private readonly raw = new Map<number, Socket>()
   private readonly agent: https.Agent
 
+  private readonly server: https.Server
+  private readonly upstream: URL
+  /** The proxy's own CA (PEM), which the kubeconfig must trust. */
+  readonly ca: string
+  readonly url: string
+
+  // Plain fields, not parameter properties: scripts/load.ts runs this file
+  // with Node's type stripping, which does not support them.
   private constructor(
-    private readonly server: https.Server,
-    private readonly upstream: URL,
+    server: https.Server,
+    upstream: URL,
     upstreamCa: Buffer,
-    /** The proxy's own CA (PEM), which the kubeconfig must trust. */
-    readonly ca: string,
-    readonly url: string
+    ca: string,
+    url: string
   ) {
+    this.server = server
+    this.upstream = upstream
+    this.ca = ca
+    this.url = url
     this.agent = new https.Agent({ ca: upstreamCa, keepAlive: true })
   }
 
