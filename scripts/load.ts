@@ -190,6 +190,9 @@ if (proxy) {
   console.log(
     `faults hit:  ${proxy.count('status 503')} x 503, ${proxy.count('reset')} x reset, ${proxy.count('status 429')} x 429`
   )
+  console.log(
+    `proxy:       ${proxy.seen.length} requests on ${proxy.connections} TLS connections`
+  )
 }
 for (const error of new Set(outcomes.map((o) => o.error).filter(Boolean))) {
   console.log(`failure:     ${error}`)

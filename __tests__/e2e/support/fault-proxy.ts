@@ -71,6 +71,8 @@ function statusBody(status: number): string {
 
 export class FaultProxy {
   readonly seen: Seen[] = []
+  /** TLS connections clients opened to the proxy. */
+  connections = 0
   private rules: FaultRule[] = []
   private readonly raw = new Map<number, Socket>()
   private readonly agent: https.Agent
@@ -118,6 +120,7 @@ export class FaultProxy {
     })
     const raw = proxy.raw
     server.on('connection', (socket: Socket) => {
+      proxy.connections++
       const key = socket.remotePort ?? 0
       raw.set(key, socket)
       socket.on('close', () => raw.delete(key))

@@ -321,6 +321,7 @@ beforeAll(async () => {
   server.on('connection', (socket: Socket) => {
     raw.set(socket.remotePort ?? 0, socket)
   })
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
   port = typeof address === 'object' && address ? address.port : 0
