@@ -117,6 +117,8 @@ describe('one transient fault on each call is survived', () => {
       expect(leaksOf(setup.minterToken, main.everything)).toEqual([])
       // The token works, and only one per-run Secret exists.
       const file = main.outputs.kubeconfig ?? ''
+      // A run that printed debug lines leaks neither credential in them.
+      expect(leaksOf(tokenIn(file), main.everything)).toEqual([])
       expect((await kubectl(file, ['get', 'pods', '-o', 'name'])).code).toBe(0)
       expect(await anchorsIn(admin, setup.namespace)).toHaveLength(1)
 
