@@ -3,6 +3,7 @@ import type { ClusterApi } from './kube/cluster-api.js'
 import { describeApiError, httpStatus } from './kube/api-errors.js'
 import { errorMessage } from './errors.js'
 import { removeKubeconfigDir } from './token/kubeconfig-file.js'
+import { deleteCommand, runSelector } from './token/per-run-secret.js'
 import type { RunRecord, RunState } from './runner/state.js'
 
 export interface CleanupReport {
@@ -12,12 +13,37 @@ export interface CleanupReport {
   problems: string[]
   /** True when the per-run Secret is gone, i.e. the token is revoked. */
   revoked: boolean
+  /**
+   * True when the Secret was not found but its create was never answered:
+   * a late create could still land, so main's record must stay for post.
+   */
+  recheck: boolean
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`
+}
+
+/** What remains when the Secret could not be deleted, and the line that deletes it. */
+function leftover(state: RunState): string {
+  const anchor = state.anchor
+  if (!anchor) return ''
+  const token = state.expiration
+    ? `, so the token stays valid until ${state.expiration}`
+    : ''
+  return (
+    ` The per-run Secret ${anchor.namespace}/${anchor.name} ` +
+    `${anchor.created || anchor.uid ? 'remains' : 'may exist'}${token}: ` +
+    `delete it with ` +
+    `'${deleteCommand(anchor)}'.`
+  )
 }
 
 async function revoke(
   state: RunState,
   api: () => ClusterApi | Promise<ClusterApi>,
-  report: CleanupReport
+  report: CleanupReport,
+  last: boolean
 ): Promise<void> {
   const anchor = state.anchor
   if (!anchor) {
@@ -38,11 +64,29 @@ async function revoke(
       anchor.uid
     )
     report.revoked = true
-    report.done.push(
-      result === 'deleted'
-        ? `Revoked the token: deleted the per-run ${where}.`
-        : `The per-run ${where} was already gone: the token is revoked.`
-    )
+    // A uid comes only from an answered create.
+    if (anchor.created || anchor.uid) {
+      report.done.push(
+        result === 'deleted'
+          ? `Revoked the token: deleted the per-run ${where}.`
+          : `The per-run ${where} was already gone: the token is revoked.`
+      )
+    } else if (result === 'deleted') {
+      // The create's answer was lost (or main stopped before it came).
+      report.done.push(
+        `Deleted the per-run ${where}, which a create whose answer never ` +
+          `arrived had left (no token was bound to it).`
+      )
+    } else {
+      report.recheck = !last
+      report.done.push(
+        last
+          ? `The per-run ${where} does not exist: its create never landed, ` +
+              `so no token was bound to it.`
+          : `The per-run ${where} was not found; post checks again in case ` +
+              `its unanswered create lands late.`
+      )
+    }
   } catch (error) {
     if (httpStatus(error) === 409) {
       report.problems.push(
@@ -60,7 +104,10 @@ async function revoke(
             secretName: anchor.name,
             oidc: client?.oidc
           }).message
-    report.problems.push(`Could not revoke the token: ${message}`)
+    report.problems.push(
+      `Could not revoke the token: ${sentence(message)}` +
+        (last ? leftover(state) : '')
+    )
   }
 }
 
@@ -102,14 +149,21 @@ function restoreEnvironment(state: RunState, report: CleanupReport): void {
 /**
  * Undo what main did, in order of importance: revoke the token first, then
  * delete the file, then restore the environment. Each part runs even when an
- * earlier one fails, and running it twice is harmless.
+ * earlier one fails, and running it twice is harmless. `last` (post) adds,
+ * to a failed revocation, what remains and the kubectl line that removes it.
  */
 export async function cleanUp(
   state: RunState,
-  api: () => ClusterApi | Promise<ClusterApi>
+  api: () => ClusterApi | Promise<ClusterApi>,
+  { last = false }: { last?: boolean } = {}
 ): Promise<CleanupReport> {
-  const report: CleanupReport = { done: [], problems: [], revoked: false }
-  await revoke(state, api, report)
+  const report: CleanupReport = {
+    done: [],
+    problems: [],
+    revoked: false,
+    recheck: false
+  }
+  await revoke(state, api, report, last)
   removeFiles(state, report)
   restoreEnvironment(state, report)
   return report
@@ -117,29 +171,64 @@ export async function cleanUp(
 
 /**
  * Main's undo after a failure. The record is cleared only when everything
- * was undone; otherwise it stays so that post tries again.
+ * was undone; otherwise it stays so that post tries again (also when a
+ * Secret whose create was never answered is not there yet).
  */
 export async function rollBack(
   record: RunRecord,
-  api: ClusterApi | undefined
+  api: (() => ClusterApi) | undefined
 ): Promise<CleanupReport> {
   const state = record.current
   if (Object.keys(state).length === 0) {
-    return { done: [], problems: [], revoked: false }
+    return { done: [], problems: [], revoked: false, recheck: false }
   }
   let report: CleanupReport
   try {
     report = await cleanUp(state, () => {
       if (!api) throw new Error('no API client')
-      return api
+      return api()
     })
   } catch (error) {
     return {
       done: [],
       problems: [`Rollback did not finish: ${errorMessage(error)}`],
-      revoked: false
+      revoked: false,
+      recheck: false
     }
   }
-  if (report.problems.length === 0) record.clear()
+  if (report.problems.length === 0 && !report.recheck) record.clear()
   return report
+}
+
+/** What to say when post cannot tell what main made. */
+export function unreadableState(namespaceInput: string): string {
+  const namespace = namespaceInput.trim() || 'default'
+  return (
+    `The state the main step saved could not be read, so nothing was cleaned ` +
+    `up: if it created a per-run Secret, find it with 'kubectl get secrets ` +
+    `-n ${namespace} -l ${runSelector()}' and delete it (that revokes the ` +
+    `token); the runner empties RUNNER_TEMP, and so the kubeconfig, at the ` +
+    `end of the job.`
+  )
+}
+
+/** cleanup: false keeps the token; main refuses it with a per-run Secret. */
+export function keptInPlace(state: RunState): {
+  message: string
+  secretRemains: boolean
+} {
+  const expiry = state.expiration ?? 'its expiry'
+  if (state.anchor) {
+    return {
+      secretRemains: true,
+      message:
+        `cleanup: false, so the token stays valid until ${expiry} and its ` +
+        `per-run Secret ${state.anchor.namespace}/${state.anchor.name} ` +
+        `remains: delete it with '${deleteCommand(state.anchor)}'.`
+    }
+  }
+  return {
+    secretRemains: false,
+    message: `cleanup: false, so the kubeconfig and the token were left in place; the token expires at ${expiry}.`
+  }
 }

@@ -3,6 +3,7 @@ import { rollBack } from './cleanup.js'
 import { errorMessage } from './errors.js'
 import { openBootstrap, currentCluster } from './kube/bootstrap.js'
 import { connect, type ClusterApi } from './kube/cluster-api.js'
+import { mainBounds, rollbackBounds } from './kube/deadline.js'
 import { rfc3339 } from './kube/formats.js'
 import { enforceProof, proofRequest, proveToken } from './proof/prove-token.js'
 import { getInputs, withholdCredentialsFromChildren } from './runner/inputs.js'
@@ -19,8 +20,11 @@ import { mintToken } from './token/token-request.js'
  * kubeconfig, export, output. A failure anywhere rolls back what was made.
  */
 export async function run(): Promise<void> {
+  // Every call of this step ends within 60 s of its start; the rollback has
+  // its own 15 s, so a dead server fails the step well inside 90 s.
+  const bounds = mainBounds()
   const record = new RunRecord()
-  let api: ClusterApi | undefined
+  let rollbackApi: (() => ClusterApi) | undefined
   try {
     // Everything that can be wrong with the inputs fails here, before any network call.
     const inputs = getInputs()
@@ -40,7 +44,9 @@ export async function run(): Promise<void> {
     if (lifetime.warning) core.warning(lifetime.warning)
 
     record.bootstrap(bootstrap.ref)
-    api = connect(bootstrap.kc, undefined, bootstrap.oidc)
+    const api = connect(bootstrap.kc, bounds, bootstrap.oidc)
+    rollbackApi = (): ClusterApi =>
+      connect(bootstrap.kc, rollbackBounds(), bootstrap.oidc)
     const minted = await mintToken(api, inputs, lifetime, record)
     record.minted({
       mintedAt: rfc3339(new Date()),
@@ -59,7 +65,7 @@ export async function run(): Promise<void> {
       )
     )
     const request = proofRequest(inputs, minted.username)
-    const proof = await proveToken(content, request)
+    const proof = await proveToken(content, request, bounds)
     await writeMainSummary(mintFacts(inputs, lifetime, minted), proof)
     if (proof) enforceProof(proof, request)
 
@@ -73,7 +79,7 @@ export async function run(): Promise<void> {
     setOutputs(inputs, lifetime, minted, file, runnerTemp)
   } catch (error) {
     // A failed main leaves nothing behind; what it cannot undo stays in state for post.
-    const report = await rollBack(record, api)
+    const report = await rollBack(record, rollbackApi)
     for (const line of report.done) core.info(`Rolled back: ${line}`)
     for (const problem of report.problems) core.warning(redact(problem))
     core.setFailed(redact(errorMessage(error)))

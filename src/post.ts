@@ -1,8 +1,9 @@
 import * as core from '@actions/core'
-import { cleanUp } from './cleanup.js'
+import { cleanUp, keptInPlace, unreadableState } from './cleanup.js'
 import { errorMessage } from './errors.js'
 import { reopenBootstrap } from './kube/bootstrap.js'
 import { connect } from './kube/cluster-api.js'
+import { postBounds } from './kube/deadline.js'
 import {
   getCaDataInput,
   getCleanupInput,
@@ -11,7 +12,7 @@ import {
 } from './runner/inputs.js'
 import { redact } from './runner/masking.js'
 import { heldWords } from './runner/outputs.js'
-import { getRunState } from './runner/state.js'
+import { getRunState, UnreadableStateError } from './runner/state.js'
 import { writePostSummary } from './runner/summary.js'
 
 /**
@@ -27,21 +28,25 @@ export async function run(): Promise<void> {
     }
     const held = heldWords(state)
     if (!getCleanupInput()) {
-      core.info(
-        `cleanup: false, so the kubeconfig and the token were left in place; the token expires at ${state.expiration ?? 'its expiry'}.`
-      )
+      const kept = keptInPlace(state)
+      if (kept.secretRemains) core.warning(kept.message)
+      else core.info(kept.message)
       core.info(`The job ${held}.`)
       return
     }
-    const report = await cleanUp(state, async () => {
-      const bootstrap = await reopenBootstrap(
-        state.bootstrap,
-        getKubeconfigInput(),
-        getCaDataInput
-      )
-      withholdCredentialsFromChildren()
-      return connect(bootstrap.kc, undefined, bootstrap.oidc)
-    })
+    const report = await cleanUp(
+      state,
+      async () => {
+        const bootstrap = await reopenBootstrap(
+          state.bootstrap,
+          getKubeconfigInput(),
+          getCaDataInput
+        )
+        withholdCredentialsFromChildren()
+        return connect(bootstrap.kc, postBounds(), bootstrap.oidc)
+      },
+      { last: true }
+    )
     for (const line of report.done) core.info(line)
     for (const problem of report.problems) core.warning(redact(problem))
     core.info(`The job ${held}.`)
@@ -51,6 +56,10 @@ export async function run(): Promise<void> {
       held
     )
   } catch (error) {
+    if (error instanceof UnreadableStateError) {
+      core.warning(unreadableState(core.getInput('namespace')))
+      return
+    }
     core.warning(`Cleanup did not finish: ${redact(errorMessage(error))}`)
   }
 }

@@ -241,7 +241,45 @@ describe('main.ts', () => {
       expect(lastState(runner.read('GITHUB_STATE'))?.anchor).toEqual({
         namespace: NS,
         name: body?.metadata?.name,
-        uid: SECRET_UID
+        uid: SECRET_UID,
+        created: true
+      })
+    })
+
+    it('binds by name and keeps the uid from the token when a retried create found its Secret made', async () => {
+      // What cluster-api returns after a 409 that followed a lost answer.
+      api.createSecret.mockImplementation(async (_ns, body) => body)
+      const boundUid = '0b0b0b0b-1111-4222-8333-444455556666'
+      api.requestToken.mockImplementation(async (_ns, _sa, spec) => {
+        const name = spec.boundObjectRef?.name ?? ''
+        const iat = Math.floor(Date.now() / 1000)
+        const token = fakeJwt({
+          jti: 'jti-retried',
+          iat,
+          exp: iat + 1800,
+          sub: USERNAME,
+          'kubernetes.io': {
+            namespace: NS,
+            secret: { name, uid: boundUid }
+          }
+        })
+        return issued(token, 1800)
+      })
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      const name = api.createSecret.mock.calls[0]?.[1].metadata?.name
+      expect(api.requestToken.mock.calls[0]?.[2].boundObjectRef).toEqual({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        name,
+        uid: undefined
+      })
+      // Post deletes it with the uid the API server bound the token to.
+      expect(lastState(runner.read('GITHUB_STATE'))?.anchor).toEqual({
+        namespace: NS,
+        name,
+        uid: boundUid,
+        created: true
       })
     })
 
@@ -571,7 +609,7 @@ describe('main.ts', () => {
       )
     })
 
-    it('keeps the Secret in state when creating it timed out (it may exist)', async () => {
+    it('keeps the Secret in state when creating it timed out and it is not there yet (it may land late)', async () => {
       api.createSecret.mockRejectedValue(fetchFailed('ETIMEDOUT'))
       api.deleteSecret.mockResolvedValue('absent')
       await run()
@@ -579,6 +617,51 @@ describe('main.ts', () => {
       // Rollback looked for it by name rather than assuming it was never made.
       expect(api.deleteSecret).toHaveBeenCalledTimes(1)
       expect(api.requestToken).not.toHaveBeenCalled()
+      // ... and, not finding it, leaves the name for post to check again.
+      const anchor = lastState(runner.read('GITHUB_STATE'))?.anchor
+      expect(anchor?.name).toMatch(/^ephemeral-scan-token-/)
+      expect(anchor?.created).toBeUndefined()
+      expect(runner.out).toContain(
+        `Rolled back: The per-run Secret ${NS}/${anchor?.name ?? ''} was not ` +
+          `found; post checks again in case its unanswered create lands late.`
+      )
+      expect(runner.commands('warning')).toEqual([])
+    })
+
+    it('forgets a Secret whose unanswered create the rollback found and deleted', async () => {
+      api.createSecret.mockRejectedValue(fetchFailed('ECONNRESET'))
+      await run()
+      expectFailedWithOneError(/Could not reach the API server/)
+      expect(api.deleteSecret).toHaveBeenCalledTimes(1)
+      expect(runner.out).toMatch(
+        /Rolled back: Deleted the per-run Secret .*, which a create whose answer never arrived had left/
+      )
+      expectNothingLeft()
+    })
+
+    it('forgets a Secret whose create was certainly refused, without a delete', async () => {
+      api.createSecret.mockRejectedValue(fetchFailed('ECONNREFUSED'))
+      await run()
+      expectFailedWithOneError(/Could not reach the API server/)
+      expect(api.deleteSecret).not.toHaveBeenCalled()
+      expectNothingLeft()
+    })
+
+    it('refuses cleanup: false with the default bind-to: secret before any call', async () => {
+      inputs({ cleanup: 'false' })
+      await run()
+      expectFailedWithOneError(
+        /^::error::Input 'cleanup' is false, but with 'bind-to: secret' \(the default\) that would leave the per-run Secret in the cluster forever: set 'bind-to: none'/
+      )
+      expect(connect).not.toHaveBeenCalled()
+      expect(api.createSecret).not.toHaveBeenCalled()
+    })
+
+    it('allows cleanup: false with bind-to: none, and creates no Secret', async () => {
+      inputs({ cleanup: 'false', 'bind-to': 'none' })
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      expect(api.createSecret).not.toHaveBeenCalled()
     })
   })
 })

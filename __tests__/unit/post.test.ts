@@ -44,7 +44,7 @@ let file: string
 function mainState(extra: Partial<RunState> = {}): RunState {
   return {
     bootstrap: { source: { kind: 'input' }, context: '' },
-    anchor: { namespace: NS, name: SECRET, uid: SECRET_UID },
+    anchor: { namespace: NS, name: SECRET, uid: SECRET_UID, created: true },
     mintedAt: new Date(Date.now() - 60_000)
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z'),
@@ -189,6 +189,13 @@ describe('post.ts', () => {
       `'system:serviceaccount:ci:minter' may not delete the per-run Secret '${SECRET}'`
     )
     expect(warnings[0]).not.toContain('HTTP-Code')
+    // Which Secret remains, until when, and the exact line that removes it.
+    expect(warnings[0]).toContain(
+      `The per-run Secret ${NS}/${SECRET} remains, so the token stays valid ` +
+        `until 2099-01-01T00:00:00Z: delete it with 'kubectl delete secret ` +
+        `-n ${NS} -l app.kubernetes.io/managed-by=ephemeral-scan-token ` +
+        `--field-selector metadata.name=${SECRET}'.`
+    )
     expect(runner.commands('error')).toEqual([])
     expect(process.exitCode).toBeUndefined()
     expect(fs.existsSync(dir)).toBe(false)
@@ -233,7 +240,9 @@ describe('post.ts', () => {
   })
 
   it('deletes nothing with cleanup: false', async () => {
-    givenState(mainState())
+    const state = mainState()
+    delete state.anchor // main refuses cleanup: false with bind-to: secret
+    givenState(state)
     runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'false' })
     await run()
     expect(connect).not.toHaveBeenCalled()
@@ -242,6 +251,49 @@ describe('post.ts', () => {
     expect(runner.env()).not.toHaveProperty('KUBECONFIG')
     expect(runner.out).toContain('cleanup: false')
     expect(runner.out).toContain('2099-01-01T00:00:00Z')
+    expect(runner.commands('warning')).toEqual([])
+  })
+
+  it('warns with the delete line if cleanup: false ever meets a per-run Secret', async () => {
+    givenState(mainState())
+    runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'false' })
+    await run()
+    expect(api.deleteSecret).not.toHaveBeenCalled()
+    expect(runner.commands('warning')).toEqual([
+      `::warning::cleanup: false, so the token stays valid until ` +
+        `2099-01-01T00:00:00Z and its per-run Secret ${NS}/${SECRET} ` +
+        `remains: delete it with 'kubectl delete secret -n ${NS} -l ` +
+        `app.kubernetes.io/managed-by=ephemeral-scan-token --field-selector ` +
+        `metadata.name=${SECRET}'.`
+    ])
+  })
+
+  it('deletes a Secret whose create was never answered, and says so', async () => {
+    givenState(
+      mainState({
+        anchor: { namespace: NS, name: SECRET },
+        expiration: undefined,
+        credentialId: undefined
+      })
+    )
+    await run()
+    expect(api.deleteSecret).toHaveBeenCalledWith(NS, SECRET, undefined)
+    expect(runner.out).toContain(
+      `Deleted the per-run Secret ${NS}/${SECRET}, which a create whose ` +
+        `answer never arrived had left (no token was bound to it).`
+    )
+    expect(runner.commands('warning')).toEqual([])
+  })
+
+  it('says when a Secret whose create was never answered does not exist', async () => {
+    givenState(mainState({ anchor: { namespace: NS, name: SECRET } }))
+    api.deleteSecret.mockResolvedValue('absent')
+    await run()
+    expect(runner.out).toContain(
+      `The per-run Secret ${NS}/${SECRET} does not exist: its create never ` +
+        `landed, so no token was bound to it.`
+    )
+    expect(runner.commands('warning')).toEqual([])
   })
 
   it('authenticates with the bootstrap identity from state and input, never the exported KUBECONFIG', async () => {
@@ -279,12 +331,28 @@ describe('post.ts', () => {
     expect(summary).toContain(`deleted the per-run Secret ${NS}/${SECRET}`)
   })
 
-  it('warns instead of throwing on state it cannot parse', async () => {
-    givenState('{not json')
-    await expect(run()).resolves.toBeUndefined()
-    expect(process.exitCode).toBeUndefined()
-    expect(connect).not.toHaveBeenCalled()
-  })
+  it.each(['{not json', 'null', '42', '[]'])(
+    'warns, naming how to find the Secret, on state it cannot read (%p)',
+    async (raw) => {
+      givenState(raw)
+      process.env.GITHUB_RUN_ID = '4242'
+      process.env.GITHUB_RUN_ATTEMPT = '2'
+      runner.setInputs({ kubeconfig: bootstrapKubeconfig(), namespace: NS })
+      await expect(run()).resolves.toBeUndefined()
+      expect(process.exitCode).toBeUndefined()
+      expect(connect).not.toHaveBeenCalled()
+      expect(runner.out).not.toContain('Nothing to clean up')
+      expect(runner.commands('warning')).toEqual([
+        `::warning::The state the main step saved could not be read, so ` +
+          `nothing was cleaned up: if it created a per-run Secret, find it ` +
+          `with 'kubectl get secrets -n ${NS} -l ` +
+          `app.kubernetes.io/managed-by=ephemeral-scan-token,` +
+          `ephemeral-scan-token/run-id=4242,ephemeral-scan-token/run-attempt=2' ` +
+          `and delete it (that revokes the token); the runner empties ` +
+          `RUNNER_TEMP, and so the kubeconfig, at the end of the job.`
+      ])
+    }
+  )
 })
 
 describe('post.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-token stand-in)', () => {

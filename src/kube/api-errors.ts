@@ -1,4 +1,4 @@
-import { CALL_TIMEOUT_MS, isDeadlineError } from './deadline.js'
+import { ATTEMPT_MS, historyOf, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
 import type { OidcIdentity } from './oidc-bootstrap.js'
 import { MANAGED_BY } from '../token/per-run-secret.js'
@@ -60,7 +60,7 @@ function kubeStatus(error: unknown): KubeStatus {
 }
 
 /** The first string `code` along an error's cause chain (undici nests them). */
-function networkCode(error: unknown): string | undefined {
+export function networkCode(error: unknown): string | undefined {
   let current: unknown = error
   for (let depth = 0; current && depth < 6; depth++) {
     const code = (current as { code?: unknown }).code
@@ -71,6 +71,8 @@ function networkCode(error: unknown): string | undefined {
 }
 
 const NEVER_CONNECTED = new Set([
+  // undici's connect timeout covers TCP and TLS: no request was sent.
+  'UND_ERR_CONNECT_TIMEOUT',
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -84,6 +86,8 @@ const NEVER_CONNECTED = new Set([
  * timeout, a reset or a 5xx it may have.
  */
 export function certainlyNotApplied(error: unknown): boolean {
+  // An earlier attempt of the same call may have landed.
+  if (historyOf(error)?.mayHaveApplied) return false
   const status = httpStatus(error)
   if (status !== undefined) return status >= 400 && status < 500
   const code = networkCode(error)
@@ -151,6 +155,13 @@ function describeOidcRefusal(
     case 'review':
       return undefined
   }
+}
+
+/** ', tried 6 times over 41 s' for a call that was retried, else ''. */
+function triedText(error: unknown): string {
+  const history = historyOf(error)
+  if (!history || history.attempts < 2) return ''
+  return `, tried ${history.attempts} times over ${Math.round(history.elapsedMs / 1000)} s`
 }
 
 function serverText(status: KubeStatus): string {
@@ -230,11 +241,13 @@ export function describeApiError(
 ): ActionError {
   const status = httpStatus(error)
   const ns = `namespace '${call.namespace}'`
+  const tried = triedText(error)
   if (status === undefined && isDeadlineError(error)) {
+    const limit = (historyOf(error)?.attemptMs ?? ATTEMPT_MS) / 1000
     return new ActionError(
-      `The API server at ${call.server} did not answer within ` +
-        `${CALL_TIMEOUT_MS / 1000} s: check that it is healthy and reachable ` +
-        `from this runner.`
+      `The API server at ${call.server} did not answer within ${limit} s` +
+        `${tried}: check that it is healthy and reachable from this runner, ` +
+        `then re-run the job.`
     )
   }
   if (status === undefined) {
@@ -248,18 +261,26 @@ export function describeApiError(
     }
     if (code && NETWORK_CODES.has(code)) {
       return new ActionError(
-        `Could not reach the API server at ${call.server} (${code}): check the ` +
-          `${call.oidc ? `'server' input` : 'server address in the kubeconfig'} ` +
+        `Could not reach the API server at ${call.server} (${code})${tried}: ` +
+          `check the ${call.oidc ? `'server' input` : 'server address in the kubeconfig'} ` +
           `and that this runner can reach it.`
       )
     }
     return new ActionError(
       `The request to the API server at ${call.server} failed before an ` +
-        `answer arrived${code ? ` (${code})` : ''}: check the server address ` +
-        `and network path from this runner.`
+        `answer arrived${code ? ` (${code})` : ''}${tried}: check the server ` +
+        `address and network path from this runner.`
     )
   }
   const body = kubeStatus(error)
+  if (status === 429) {
+    return new ActionError(
+      `The API server at ${call.server} kept refusing with HTTP 429 Too Many ` +
+        `Requests${tried}: it is overloaded or limiting this identity, so ` +
+        `re-run the job later, or ask the cluster admin about its API ` +
+        `Priority and Fairness limits.`
+    )
+  }
   if (status === 401 && call.operation === 'review') {
     return new ActionError(
       `The API server at ${call.server} does not accept the minted token ` +
@@ -360,8 +381,16 @@ export function describeApiError(
     'delete-secret': 'Deleting the per-run Secret',
     review: 'Checking the minted token'
   }
+  if (status >= 500) {
+    return new ActionError(
+      `${what[call.operation]} failed with HTTP ${status}${serverText(body)}` +
+        `${tried}: the API server at ${call.server} is failing or restarting, ` +
+        `so re-run the job once it is healthy.`
+    )
+  }
   return new ActionError(
-    `${what[call.operation]} failed with HTTP ${status}${serverText(body)}: ` +
-      `check the inputs and the bootstrap identity's permissions in ${ns}.`
+    `${what[call.operation]} failed with HTTP ${status}${serverText(body)}` +
+      `${tried}: check the inputs and the bootstrap identity's permissions ` +
+      `in ${ns}.`
   )
 }

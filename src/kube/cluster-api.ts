@@ -1,8 +1,8 @@
 import { httpStatus } from './api-errors.js'
-import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
+import { abortWith, mainBounds, type CallBounds } from './deadline.js'
+import { withRetries } from './retry.js'
 import {
   CoreV1Api,
-  type ConfigurationOptions,
   type KubeConfig,
   type V1BoundObjectReference,
   type V1Secret
@@ -33,6 +33,12 @@ export interface ClusterApi {
   readonly server: string
   /** Set when the calls authenticate with the job's GitHub ID token. */
   readonly oidc?: OidcIdentity
+  /**
+   * Creates the Secret. When an earlier attempt may have landed (a timeout,
+   * a reset, a 5xx) and the retry finds the name taken, that Secret is the
+   * one this call created: the name carries 40 random bits chosen by this
+   * run. It is then returned as sent, without a uid.
+   */
   createSecret(namespace: string, body: V1Secret): Promise<V1Secret>
   /** Deletes the Secret; 'absent' when it was already gone. */
   deleteSecret(
@@ -59,55 +65,79 @@ export function parseWarningHeader(header: string | undefined): string[] {
 
 export function connect(
   kc: KubeConfig,
-  timeoutMs: number = CALL_TIMEOUT_MS,
+  bounds: CallBounds = mainBounds(),
   oidc?: OidcIdentity
 ): ClusterApi {
   const core = kc.makeApiClient(CoreV1Api)
-  const options = (): ConfigurationOptions => withDeadline(timeoutMs)
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
     ...(oidc ? { oidc } : {}),
 
     async createSecret(namespace, body): Promise<V1Secret> {
-      return within(
-        timeoutMs,
-        core.createNamespacedSecret({ namespace, body }, options())
+      const name = body.metadata?.name ?? ''
+      return withRetries(
+        `Creating Secret ${namespace}/${name}`,
+        bounds,
+        async (signal, attempt) => {
+          try {
+            return await core.createNamespacedSecret(
+              { namespace, body },
+              abortWith(signal)
+            )
+          } catch (error) {
+            if (httpStatus(error) === 409 && attempt.mayHaveApplied) {
+              return body
+            }
+            throw error
+          }
+        }
       )
     },
 
     async deleteSecret(namespace, name, uid): Promise<'deleted' | 'absent'> {
-      try {
-        await within(
-          timeoutMs,
-          core.deleteNamespacedSecret(
-            {
-              name,
-              namespace,
-              // The uid precondition makes sure we only ever delete our own Secret.
-              body: uid ? { preconditions: { uid } } : {}
-            },
-            options()
-          )
-        )
-        return 'deleted'
-      } catch (error) {
-        if (httpStatus(error) === 404) return 'absent'
-        throw error
-      }
+      return withRetries(
+        `Deleting Secret ${namespace}/${name}`,
+        bounds,
+        async (signal) => {
+          try {
+            await core.deleteNamespacedSecret(
+              {
+                name,
+                namespace,
+                // The uid precondition makes sure we only ever delete our own Secret.
+                body: uid ? { preconditions: { uid } } : {}
+              },
+              abortWith(signal)
+            )
+            return 'deleted'
+          } catch (error) {
+            // Also after an attempt whose answer was lost: it deleted it.
+            if (httpStatus(error) === 404) return 'absent'
+            throw error
+          }
+        }
+      )
     },
 
     async requestToken(namespace, serviceAccount, spec): Promise<IssuedToken> {
-      const response = await within(
-        timeoutMs,
-        core.createNamespacedServiceAccountTokenWithHttpInfo({
-          name: serviceAccount,
-          namespace,
-          body: {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenRequest',
-            spec
-          }
-        })
+      // Repeating a TokenRequest is safe: a token whose answer was lost is
+      // bound to the same object (and so revoked with it), and nobody holds it.
+      const response = await withRetries(
+        `TokenRequest for ServiceAccount ${namespace}/${serviceAccount}`,
+        bounds,
+        (signal) =>
+          core.createNamespacedServiceAccountTokenWithHttpInfo(
+            {
+              name: serviceAccount,
+              namespace,
+              body: {
+                apiVersion: 'authentication.k8s.io/v1',
+                kind: 'TokenRequest',
+                spec
+              }
+            },
+            abortWith(signal)
+          )
       )
       const status = response.data.status
       return {

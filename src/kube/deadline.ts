@@ -6,26 +6,80 @@ import {
   type ResponseContext
 } from '@kubernetes/client-node'
 
-/** How long one Kubernetes call may take before the step gives up on it. */
-export const CALL_TIMEOUT_MS = 30_000
+/**
+ * How long one Kubernetes call may take, retries included. Every call of a
+ * step also ends by the step's own deadline (`endsAt`), so a server that
+ * stops answering cannot hold main past 90 s or post past its share of the
+ * runner's 5-minute cancel window.
+ */
+export interface CallBounds {
+  /** One attempt's limit: the request is aborted after this. */
+  attemptMs: number
+  /** Attempts in all, the first included. */
+  attempts: number
+  /** One call's limit, its retries and the waits between them included. */
+  callMs: number
+  /** When every call of this step must have ended (ms since the epoch). */
+  endsAt: number
+}
+
+/** A control-plane call that has not answered in 15 s will not. */
+export const ATTEMPT_MS = 15_000
 
 /**
- * Per-call client options that abort a request after `ms`: a server that
- * accepts the connection but never answers must not hold the post step past
- * the runner's 5-minute cancel window (undici alone would wait 300 s).
+ * Main: each call up to 6 attempts within 40 s, all of them within 60 s of
+ * the start, so that with the rollback's 15 s main gives up on a dead server
+ * well inside 90 s.
  */
-export function withDeadline(ms: number): ConfigurationOptions {
+export function mainBounds(now: number = Date.now()): CallBounds {
+  return {
+    attemptMs: ATTEMPT_MS,
+    attempts: 6,
+    callMs: 40_000,
+    endsAt: now + 60_000
+  }
+}
+
+/** Main's rollback after a failure: short, because post tries again. */
+export function rollbackBounds(now: number = Date.now()): CallBounds {
+  return {
+    attemptMs: 10_000,
+    attempts: 3,
+    callMs: 15_000,
+    endsAt: now + 15_000
+  }
+}
+
+/**
+ * Post makes one call (the delete that revokes): up to 8 attempts within
+ * 55 s, about a fifth of the runner's 5-minute cancel window.
+ */
+export function postBounds(now: number = Date.now()): CallBounds {
+  return {
+    attemptMs: ATTEMPT_MS,
+    attempts: 8,
+    callMs: 55_000,
+    endsAt: now + 55_000
+  }
+}
+
+/**
+ * Per-attempt client options that abort the request when `signal` fires: a
+ * server that accepts the connection but never answers must not keep the
+ * socket (and so the process) alive; undici alone would wait 300 s.
+ */
+export function abortWith(signal: AbortSignal): ConfigurationOptions {
   // The object API hands options to the observable layer, so the middleware
   // answers with client-node's (promise-backed) Observable.
-  const deadline: ObservableMiddleware = {
+  const abort: ObservableMiddleware = {
     pre: (context: RequestContext): Observable<RequestContext> => {
-      context.setSignal(AbortSignal.timeout(ms))
+      context.setSignal(signal)
       return new Observable(Promise.resolve(context))
     },
     post: (response: ResponseContext): Observable<ResponseContext> =>
       new Observable(Promise.resolve(response))
   }
-  return { middleware: [deadline], middlewareMergeStrategy: 'append' }
+  return { middleware: [abort], middlewareMergeStrategy: 'append' }
 }
 
 /** True for the abort a deadline causes. */
@@ -34,10 +88,39 @@ export function isDeadlineError(error: unknown): boolean {
   return name === 'TimeoutError' || name === 'AbortError'
 }
 
+/** How a call that finally failed was tried. */
+export interface CallHistory {
+  attempts: number
+  elapsedMs: number
+  /** The limit each attempt had. */
+  attemptMs: number
+  /** True when some attempt may have taken effect (timeout, reset, 5xx). */
+  mayHaveApplied: boolean
+}
+
+// Keyed by the error the call finally threw, so the error stays the client's
+// own (its status and code read as before) and the sentence can still say
+// how often it was tried.
+const histories = new WeakMap<object, CallHistory>()
+
+export function recordHistory(error: unknown, history: CallHistory): void {
+  if (typeof error === 'object' && error !== null) {
+    histories.set(error, history)
+  }
+}
+
+/** How the call that threw `error` was tried, if it went through withRetries. */
+export function historyOf(error: unknown): CallHistory | undefined {
+  return typeof error === 'object' && error !== null
+    ? histories.get(error)
+    : undefined
+}
+
 /**
  * Settle within `ms` whatever the client does: undici does not always honour
- * the abort signal while a TLS handshake is pending (it then waits for its
- * own 10 s connect timeout), so the deadline is enforced here as well.
+ * the abort signal while a TLS handshake is pending, so a deadline is
+ * enforced here as well (the GitHub API calls use it; the Kubernetes calls
+ * get the same from their retry policy's timeout).
  */
 export async function within<T>(ms: number, call: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined

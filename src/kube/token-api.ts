@@ -1,8 +1,8 @@
-import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
+import { abortWith, mainBounds, type CallBounds } from './deadline.js'
+import { withRetries } from './retry.js'
 import {
   ApisApi,
   AuthenticationV1Api,
-  type ConfigurationOptions,
   AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -51,17 +51,15 @@ export interface TokenApi {
 
 export function connectAsToken(
   kc: KubeConfig,
-  timeoutMs: number = CALL_TIMEOUT_MS
+  bounds: CallBounds = mainBounds()
 ): TokenApi {
-  const options = (): ConfigurationOptions => withDeadline(timeoutMs)
   const authn = kc.makeApiClient(AuthenticationV1Api)
   const authz = kc.makeApiClient(AuthorizationV1Api)
   let groups: Promise<Map<string, string>> | undefined
   /** Each group's preferred version, asked once. */
   const preferredVersions = (): Promise<Map<string, string>> => {
-    groups ??= within(
-      timeoutMs,
-      kc.makeApiClient(ApisApi).getAPIVersions(options())
+    groups ??= withRetries('API discovery', bounds, (signal) =>
+      kc.makeApiClient(ApisApi).getAPIVersions(abortWith(signal))
     ).then(
       (list) =>
         new Map(
@@ -77,8 +75,7 @@ export function connectAsToken(
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
 
     async whoami(): Promise<Identity> {
-      const review = await within(
-        timeoutMs,
+      const review = await withRetries('SelfSubjectReview', bounds, (signal) =>
         authn.createSelfSubjectReview(
           {
             body: {
@@ -86,7 +83,7 @@ export function connectAsToken(
               kind: 'SelfSubjectReview'
             }
           },
-          options()
+          abortWith(signal)
         )
       )
       const user = review.status?.userInfo
@@ -110,18 +107,20 @@ export function connectAsToken(
               namespace: check.namespace || undefined
             }
           }
-      const review = await within(
-        timeoutMs,
-        authz.createSelfSubjectAccessReview(
-          {
-            body: {
-              apiVersion: 'authorization.k8s.io/v1',
-              kind: 'SelfSubjectAccessReview',
-              spec
-            }
-          },
-          options()
-        )
+      const review = await withRetries(
+        'SelfSubjectAccessReview',
+        bounds,
+        (signal) =>
+          authz.createSelfSubjectAccessReview(
+            {
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectAccessReview',
+                spec
+              }
+            },
+            abortWith(signal)
+          )
       )
       return {
         allowed:
@@ -131,18 +130,20 @@ export function connectAsToken(
     },
 
     async rules(namespace): Promise<RulesReview> {
-      const review = await within(
-        timeoutMs,
-        authz.createSelfSubjectRulesReview(
-          {
-            body: {
-              apiVersion: 'authorization.k8s.io/v1',
-              kind: 'SelfSubjectRulesReview',
-              spec: { namespace }
-            }
-          },
-          options()
-        )
+      const review = await withRetries(
+        `SelfSubjectRulesReview in ${namespace}`,
+        bounds,
+        (signal) =>
+          authz.createSelfSubjectRulesReview(
+            {
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectRulesReview',
+                spec: { namespace }
+              }
+            },
+            abortWith(signal)
+          )
       )
       return {
         rules: review.status?.resourceRules ?? [],
@@ -154,18 +155,19 @@ export function connectAsToken(
     async resources(group): Promise<Served[] | undefined> {
       let list
       if (group === '') {
-        list = await within(
-          timeoutMs,
-          kc.makeApiClient(CoreV1Api).getAPIResources(options())
+        list = await withRetries('API discovery', bounds, (signal) =>
+          kc.makeApiClient(CoreV1Api).getAPIResources(abortWith(signal))
         )
       } else {
         const version = (await preferredVersions()).get(group)
         if (!version) return undefined
-        list = await within(
-          timeoutMs,
-          kc
-            .makeApiClient(CustomObjectsApi)
-            .getAPIResources({ group, version }, options())
+        list = await withRetries(
+          `API discovery of ${group}`,
+          bounds,
+          (signal) =>
+            kc
+              .makeApiClient(CustomObjectsApi)
+              .getAPIResources({ group, version }, abortWith(signal))
         )
       }
       return list.resources.map((r) => ({

@@ -18,6 +18,7 @@ import {
   type Identity,
   type TokenApi
 } from '../kube/token-api.js'
+import type { CallBounds } from '../kube/deadline.js'
 
 export interface CheckResult {
   expected: 'allowed' | 'denied'
@@ -79,14 +80,15 @@ export function proofRequest(inputs: Inputs, username: string): ProofRequest {
  */
 export async function proveToken(
   kubeconfig: string,
-  request: ProofRequest
+  request: ProofRequest,
+  bounds?: CallBounds
 ): Promise<Proof | undefined> {
   const needed =
     request.verify ||
     request.expectAllowed.length + request.expectDenied.length > 0 ||
     request.excessPrivilege !== 'off'
   if (!needed) return undefined
-  return gatherProof(connectAsToken(toKubeConfig(kubeconfig)), request)
+  return gatherProof(connectAsToken(toKubeConfig(kubeconfig), bounds), request)
 }
 
 /** Ask the API server, as the new token, who it is and what it may do. */

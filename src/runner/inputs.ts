@@ -328,6 +328,16 @@ export function getInputs(): Inputs {
   const duration = parseDurationInput(input('duration'), maxDurationSeconds)
   const bindTo = parseBindTo(input('bind-to'))
   checkPodExtension(bindTo, duration, maxDurationSeconds)
+  const cleanup = booleanInput('cleanup', true)
+  if (!cleanup && bindTo.kind === 'secret') {
+    // Only post deletes the per-run Secret, and Secrets never expire.
+    throw new InputError(
+      `Input 'cleanup' is false, but with 'bind-to: secret' (the default) ` +
+        `that would leave the per-run Secret in the cluster forever: set ` +
+        `'bind-to: none' to keep a token that simply expires, or keep ` +
+        `'cleanup: true'.`
+    )
+  }
   // Content keeps its own whitespace: YAML is indentation-sensitive.
   const kubeconfig = getKubeconfigInput()
   const context = input('context')
@@ -347,7 +357,7 @@ export function getInputs(): Inputs {
     context,
     ...(oidc ? { oidc } : {}),
     exportKubeconfig: booleanInput('export-kubeconfig', true),
-    cleanup: booleanInput('cleanup', true),
+    cleanup,
     outputToken: booleanInput('output-token', false),
     verify: booleanInput('verify', true),
     expectAllowed: parseChecks(

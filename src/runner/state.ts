@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { ActionError } from '../errors.js'
 import type { BootstrapRef } from '../kube/bootstrap.js'
 import type { LifetimeSource } from '../token/auto-lifetime.js'
 import type { PerRunSecretRef } from '../token/per-run-secret.js'
@@ -63,8 +64,12 @@ export class RunRecord {
     this.save()
   }
 
+  /** The create was answered; the uid is unknown when a retry found it made. */
   perRunSecretCreated(uid: string | undefined): void {
-    if (this.state.anchor) this.state.anchor.uid = uid
+    if (this.state.anchor) {
+      this.state.anchor.created = true
+      if (uid) this.state.anchor.uid = uid
+    }
     this.save()
   }
 
@@ -114,13 +119,29 @@ export class RunRecord {
   }
 }
 
-/** The state main saved, or undefined when it saved nothing (or rolled back). */
+/** Saved state that is there but cannot be read: post cannot know what main made. */
+export class UnreadableStateError extends ActionError {
+  constructor() {
+    super('The state the main step saved could not be read.')
+    this.name = 'UnreadableStateError'
+  }
+}
+
+/**
+ * The state main saved, or undefined when it saved nothing (or rolled back);
+ * throws UnreadableStateError when it is there but is not a record.
+ */
 export function getRunState(): RunState | undefined {
   const raw = core.getState(RUN)
   if (raw === '') return undefined
+  let parsed: unknown
   try {
-    return JSON.parse(raw) as RunState
+    parsed = JSON.parse(raw)
   } catch {
-    return undefined
+    throw new UnreadableStateError()
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UnreadableStateError()
+  }
+  return parsed
 }

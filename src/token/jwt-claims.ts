@@ -5,6 +5,18 @@ export interface TokenClaims {
   sub?: string
   iat?: number
   exp?: number
+  /** The Secret a bound token is tied to (`kubernetes.io.secret`). */
+  boundSecret?: { name: string; uid: string }
+}
+
+function boundSecretOf(
+  claims: Record<string, unknown>
+): TokenClaims['boundSecret'] {
+  const kube = claims['kubernetes.io'] as { secret?: unknown } | undefined
+  const secret = kube?.secret as { name?: unknown; uid?: unknown } | undefined
+  return typeof secret?.name === 'string' && typeof secret.uid === 'string'
+    ? { name: secret.name, uid: secret.uid }
+    : undefined
 }
 
 /**
@@ -29,7 +41,8 @@ export function decodeClaims(token: string): TokenClaims {
       jti: typeof claims.jti === 'string' ? claims.jti : undefined,
       sub: typeof claims.sub === 'string' ? claims.sub : undefined,
       iat: typeof claims.iat === 'number' ? claims.iat : undefined,
-      exp: typeof claims.exp === 'number' ? claims.exp : undefined
+      exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+      boundSecret: boundSecretOf(claims)
     }
   } catch {
     throw new ActionError(

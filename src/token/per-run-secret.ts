@@ -9,10 +9,40 @@ export interface PerRunSecretRef {
   name: string
   /** Known once created; used as a delete precondition. */
   uid?: string
+  /**
+   * True once the create was answered. Until then the Secret may or may not
+   * exist (the call is in flight, or failed in a way that may have landed).
+   */
+  created?: boolean
 }
 
 export const MANAGED_BY = 'ephemeral-scan-token'
 const PREFIX = 'ephemeral-scan-token'
+
+/**
+ * The kubectl line that deletes exactly this Secret, and only if it carries
+ * this action's label (names and namespaces are DNS names: no quoting needed).
+ */
+export function deleteCommand(ref: PerRunSecretRef): string {
+  return (
+    `kubectl delete secret -n ${ref.namespace} ` +
+    `-l app.kubernetes.io/managed-by=${MANAGED_BY} ` +
+    `--field-selector metadata.name=${ref.name}`
+  )
+}
+
+/**
+ * The label selector for the per-run Secrets of this workflow run attempt
+ * (other jobs of the run may have their own), for when the name is unknown.
+ */
+export function runSelector(env: NodeJS.ProcessEnv = process.env): string {
+  const parts = [`app.kubernetes.io/managed-by=${MANAGED_BY}`]
+  const runId = labelValue(env.GITHUB_RUN_ID ?? '')
+  const attempt = labelValue(env.GITHUB_RUN_ATTEMPT ?? '')
+  if (runId) parts.push(`${PREFIX}/run-id=${runId}`)
+  if (attempt) parts.push(`${PREFIX}/run-attempt=${attempt}`)
+  return parts.join(',')
+}
 
 /** A label value must be at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
 export function labelValue(raw: string): string {

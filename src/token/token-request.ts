@@ -128,6 +128,17 @@ export async function mintToken(
     core.warning(redact(`The API server warned: ${warning}`))
   }
   const claims = decodeClaims(issued.token)
+  // A retried create that found its Secret made returns no uid; the token
+  // names the uid it was bound to, which post's delete then requires.
+  const bound = claims.boundSecret
+  if (
+    boundObjectRef?.kind === 'Secret' &&
+    !boundObjectRef.uid &&
+    bound !== undefined &&
+    bound.name === boundObjectRef.name
+  ) {
+    record.perRunSecretCreated(bound.uid)
+  }
   const issuedAt = claims.iat ? claims.iat * 1000 : Date.now()
   const stated =
     issued.expirationTimestamp ??

@@ -494,6 +494,11 @@ describe('apierrors.ts certainlyNotApplied', () => {
     ['a 500', apiException(500), false],
     ['a refused connection', fetchFailed('ECONNREFUSED'), true],
     [
+      'a connection or TLS handshake that timed out',
+      fetchFailed('UND_ERR_CONNECT_TIMEOUT'),
+      true
+    ],
+    [
       'an untrusted certificate',
       fetchFailed('SELF_SIGNED_CERT_IN_CHAIN'),
       true

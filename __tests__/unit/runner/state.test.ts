@@ -37,7 +37,7 @@ describe('state.ts', () => {
     record.kubeconfigDir('/tmp/x')
     runner.passStateToNextStep()
     expect(getRunState()).toEqual({
-      anchor: { namespace: 'scan', name: 'est-1', uid: 'uid-1' },
+      anchor: { namespace: 'scan', name: 'est-1', uid: 'uid-1', created: true },
       kubeconfigDir: '/tmp/x'
     })
   })

@@ -33,6 +33,26 @@ describe('jwt-claims.ts', () => {
     })
   })
 
+  it('reads the Secret a bound token is tied to, and only a complete one', () => {
+    const bound = fakeJwt({
+      'kubernetes.io': {
+        namespace: 'scans',
+        secret: { name: 'ephemeral-scan-token-1-1-aa', uid: 'uid-7' },
+        serviceaccount: { name: 'scanner', uid: 'uid-1' }
+      }
+    })
+    expect(decodeClaims(bound).boundSecret).toEqual({
+      name: 'ephemeral-scan-token-1-1-aa',
+      uid: 'uid-7'
+    })
+    const nameOnly = fakeJwt({ 'kubernetes.io': { secret: { name: 'x' } } })
+    expect(decodeClaims(nameOnly).boundSecret).toBeUndefined()
+    expect(
+      decodeClaims(serviceAccountToken('scans', 'scanner', 600).token)
+        .boundSecret
+    ).toBeUndefined()
+  })
+
   it('decodes base64url payloads that use - and _', () => {
     // '>>>' and '???' encode to '-' and '_' in base64url.
     const token = `${b64url('{}')}.${b64url(JSON.stringify({ jti: '>>>???', iat: 1 }))}.sig`

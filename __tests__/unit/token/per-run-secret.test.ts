@@ -15,8 +15,14 @@ Object.assign(process.env, {
   GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
   GITHUB_SERVER_URL: 'https://github.com'
 })
-const { MANAGED_BY, perRunSecretManifest, perRunSecretName, labelValue } =
-  await import('../../../src/token/per-run-secret.js')
+const {
+  MANAGED_BY,
+  deleteCommand,
+  perRunSecretManifest,
+  perRunSecretName,
+  labelValue,
+  runSelector
+} = await import('../../../src/token/per-run-secret.js')
 
 afterAll(() => {
   for (const key of Object.keys(process.env)) {
@@ -41,6 +47,42 @@ function expectValidLabels(labels: Record<string, string>): void {
 }
 
 describe('per-run-secret.ts', () => {
+  describe('deleteCommand and runSelector', () => {
+    it('names exactly one Secret, and only if it carries our label', () => {
+      expect(
+        deleteCommand({
+          namespace: 'scans',
+          name: 'ephemeral-scan-token-9-2-ab'
+        })
+      ).toBe(
+        'kubectl delete secret -n scans -l app.kubernetes.io/managed-by=ephemeral-scan-token --field-selector metadata.name=ephemeral-scan-token-9-2-ab'
+      )
+    })
+
+    it('selects the Secrets of this run attempt by the labels the manifest sets', () => {
+      const selector = runSelector()
+      expect(selector).toBe(
+        'app.kubernetes.io/managed-by=ephemeral-scan-token,ephemeral-scan-token/run-id=987654321,ephemeral-scan-token/run-attempt=2'
+      )
+      const labels =
+        perRunSecretManifest(
+          { namespace: 'scans', name: 'n' },
+          'scanner',
+          new Date()
+        ).metadata?.labels ?? {}
+      for (const pair of selector.split(',')) {
+        const [key, value] = pair.split('=')
+        expect(labels[key ?? '']).toBe(value)
+      }
+    })
+
+    it('leaves out run labels it has no value for', () => {
+      expect(runSelector({})).toBe(
+        'app.kubernetes.io/managed-by=ephemeral-scan-token'
+      )
+    })
+  })
+
   describe('labelValue', () => {
     it.each<[string, string]>([
       ['scanner', 'scanner'],
