@@ -1,7 +1,7 @@
 import { httpStatus } from './api-errors.js'
 import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
+import { CoreV1Api } from './endpoints.js'
 import {
-  CoreV1Api,
   type ConfigurationOptions,
   type KubeConfig,
   type V1BoundObjectReference,

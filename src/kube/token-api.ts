@@ -1,8 +1,7 @@
 import { CALL_TIMEOUT_MS, withDeadline, within } from './deadline.js'
+import { AuthenticationV1Api, AuthorizationV1Api } from './endpoints.js'
 import {
-  AuthenticationV1Api,
   type ConfigurationOptions,
-  AuthorizationV1Api,
   type KubeConfig,
   type V1ResourceRule
 } from '@kubernetes/client-node'
