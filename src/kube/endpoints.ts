@@ -1,6 +1,7 @@
 import {
   ApiException,
   HttpInfo,
+  KubeConfig,
   type AuthenticationV1ApiCreateSelfSubjectReviewRequest,
   type AuthenticationV1TokenRequest,
   type AuthorizationV1ApiCreateSelfSubjectAccessReviewRequest,
@@ -12,6 +13,7 @@ import {
   type CoreV1ApiDeleteNamespacedSecretRequest,
   type HttpMethod,
   type ObservableMiddleware,
+  type RequestContext,
   type ResponseContext,
   type V1Secret,
   type V1SelfSubjectAccessReview,
@@ -29,6 +31,31 @@ import {
 // model and API group into the bundle (0.9 of 2.5 MB) for six calls.
 
 type Query = Record<string, string | number | boolean | undefined>
+type Dispatcher = ReturnType<RequestContext['getDispatcher']>
+
+/**
+ * client-node gives every request a new undici Agent, so a new TLS
+ * handshake each time (22 in a default run). When the TLS material cannot
+ * change between calls (no exec plugin or auth provider, no certificate,
+ * key or CA read from a file), the first request's dispatcher, with its
+ * kept-alive connection, serves the API object's later requests too.
+ */
+const dispatchers = new WeakMap<Configuration, Dispatcher>()
+
+function staticTls(configuration: Configuration): boolean {
+  const kc = configuration.authMethods.default
+  if (!(kc instanceof KubeConfig)) return false
+  const user = kc.getCurrentUser()
+  const cluster = kc.getCurrentCluster()
+  return (
+    user !== null &&
+    !user.exec &&
+    !user.authProvider &&
+    !user.certFile &&
+    !user.keyFile &&
+    !cluster?.caFile
+  )
+}
 
 /** Call-time middleware joins the configured one as mergeConfiguration does. */
 function middlewareFor(
@@ -101,6 +128,15 @@ async function call<T>(
   for (const scheme of [auth.BearerToken, auth.default]) {
     await scheme?.applySecurityAuthentication(context)
   }
+  if (
+    !options?.authMethods &&
+    !options?.baseServer &&
+    staticTls(configuration)
+  ) {
+    const shared = dispatchers.get(configuration)
+    if (shared) context.setDispatcher(shared)
+    else dispatchers.set(configuration, context.getDispatcher())
+  }
   const middleware = middlewareFor(configuration, options)
   let request = context
   for (const m of middleware) request = await m.pre(request).toPromise()
@@ -130,7 +166,11 @@ const segment = encodeURIComponent
 
 /** The CoreV1Api methods the action uses. */
 export class CoreV1Api {
-  constructor(private readonly configuration: Configuration) {}
+  private readonly configuration: Configuration
+
+  constructor(configuration: Configuration) {
+    this.configuration = configuration
+  }
 
   async createNamespacedSecret(
     param: CoreV1ApiCreateNamespacedSecretRequest,
@@ -182,7 +222,11 @@ export class CoreV1Api {
 
 /** The AuthenticationV1Api method the action uses. */
 export class AuthenticationV1Api {
-  constructor(private readonly configuration: Configuration) {}
+  private readonly configuration: Configuration
+
+  constructor(configuration: Configuration) {
+    this.configuration = configuration
+  }
 
   async createSelfSubjectReview(
     param: AuthenticationV1ApiCreateSelfSubjectReviewRequest,
@@ -203,7 +247,11 @@ export class AuthenticationV1Api {
 
 /** The AuthorizationV1Api methods the action uses. */
 export class AuthorizationV1Api {
-  constructor(private readonly configuration: Configuration) {}
+  private readonly configuration: Configuration
+
+  constructor(configuration: Configuration) {
+    this.configuration = configuration
+  }
 
   async createSelfSubjectAccessReview(
     param: AuthorizationV1ApiCreateSelfSubjectAccessReviewRequest,

@@ -5,7 +5,8 @@ import {
   KubeConfig,
   type Observable,
   type RequestContext,
-  type ResponseContext
+  type ResponseContext,
+  type User
 } from '@kubernetes/client-node'
 import {
   AuthenticationV1Api,
@@ -25,6 +26,7 @@ interface Seen {
 // request and answers with the next scripted response.
 let server: http.Server
 let base = ''
+let connections = 0
 const seen: Seen[] = []
 const answers: {
   status: number
@@ -51,6 +53,7 @@ beforeAll(async () => {
       res.end(answer.body ?? '')
     })
   })
+  server.on('connection', () => connections++)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
   base = `http://127.0.0.1:${port}`
@@ -60,12 +63,14 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve))
 })
 
-function kubeConfig(): KubeConfig {
+function kubeConfig(
+  user: User = { name: 'u', token: 'bearer-for-test' }
+): KubeConfig {
   const kc = new KubeConfig()
   kc.loadFromOptions({
     // Plain HTTP needs skipTLSVerify in client-node; the TLS path is the e2e tests' job.
     clusters: [{ name: 'c', server: base, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'bearer-for-test' }],
+    users: [user],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x'
   })
@@ -247,5 +252,41 @@ describe('endpoints.ts (unit, against a loopback HTTP server)', () => {
       }
     )
     expect(order).toEqual(['pre, user agent set: true', 'post 201'])
+  })
+
+  it('reuses kept-alive connections for an API object whose credential cannot change', async () => {
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    const before = connections
+    for (let i = 0; i < 6; i++) {
+      answer(201, { status: {} })
+      await core.createNamespacedSecret({ namespace: 'ci', body: {} })
+    }
+    // undici frees a connection a moment after the body is read, so a call
+    // made at once may open a second one; never one per call.
+    expect(connections - before).toBeLessThanOrEqual(2)
+  })
+
+  it('opens a connection per call, as client-node does, when an exec plugin supplies the credential', async () => {
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'from-plugin' }
+    })
+    const core = kubeConfig({
+      name: 'u',
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command: process.execPath,
+        args: ['-e', `process.stdout.write(${JSON.stringify(credential)})`],
+        interactiveMode: 'Never'
+      }
+    }).makeApiClient(CoreV1Api)
+    const before = connections
+    for (let i = 0; i < 2; i++) {
+      answer(201, { status: {} })
+      await core.createNamespacedSecret({ namespace: 'ci', body: {} })
+    }
+    expect(last().headers.authorization).toBe('Bearer from-plugin')
+    expect(connections - before).toBe(2)
   })
 })
