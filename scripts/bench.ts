@@ -20,8 +20,19 @@ import {
 import { FakeRunner } from '../__tests__/e2e/support/runner.ts'
 
 const { values } = parseArgs({
-  options: { pairs: { type: 'string', default: '10' } }
+  options: {
+    pairs: { type: 'string', default: '10' },
+    // `--with excess-privilege=off`: change an input, e.g. to see what a
+    // part of the step costs.
+    with: { type: 'string', multiple: true, default: [] }
+  }
 })
+const changed: Record<string, string> = {}
+for (const pair of values.with) {
+  const at = pair.indexOf('=')
+  if (at < 1) throw new Error(`--with wants input=value, not '${pair}'`)
+  changed[pair.slice(0, at)] = pair.slice(at + 1)
+}
 const PAIRS = Number.parseInt(values.pairs, 10)
 if (!Number.isInteger(PAIRS) || PAIRS < 1) {
   throw new Error('--pairs must be a positive whole number')
@@ -142,7 +153,8 @@ try {
     'service-account': setup.scanner,
     namespace: setup.namespace,
     duration: '15m',
-    kubeconfig: setup.bootstrapKubeconfig
+    kubeconfig: setup.bootstrapKubeconfig,
+    ...changed
   }
   const createToken = [
     'create',
@@ -246,7 +258,11 @@ try {
 
   console.log(`
 ephemeral-scan-token bench: ${PAIRS} pairs after one warm-up, default inputs
-(per-run Secret, verify, excess-privilege: warn) with duration: 15m
+(per-run Secret, verify, excess-privilege: warn) with duration: 15m${Object.entries(
+    changed
+  )
+    .map(([k, v]) => `, ${k}: ${v}`)
+    .join('')}
 machine: ${machine}
 load average (1 min): ${loadBefore.toFixed(2)} before, ${(os.loadavg()[0] ?? 0).toFixed(2)} after
 
