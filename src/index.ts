@@ -1,13 +1,15 @@
 // The one bundle the runner loads for both steps (action.yml points `main`
 // and `post` here). Main marks itself in saved state before anything else,
-// and the runner hands that state to post.
-import { run as runMain } from './main.js'
-import { run as runPost } from './post.js'
+// and the runner hands that state to post. Each step loads only its own
+// code: the bundler splits at these imports, so post never parses main's
+// proof or GitHub client.
 import { isPost, markMainStarted } from './runner/state.js'
 
 if (isPost()) {
-  await runPost()
+  const { run } = await import('./post.js')
+  await run()
 } else {
   markMainStarted()
-  await runMain()
+  const { run } = await import('./main.js')
+  await run()
 }

@@ -1,8 +1,8 @@
 import { httpStatus } from './api-errors.js'
 import { abortWith, mainBounds, type CallBounds } from './deadline.js'
+import { CoreV1Api } from './endpoints.js'
 import { withRetries } from './retry.js'
 import {
-  CoreV1Api,
   type KubeConfig,
   type V1BoundObjectReference,
   type V1Secret

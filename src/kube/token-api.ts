@@ -1,11 +1,13 @@
 import { abortWith, mainBounds, type CallBounds } from './deadline.js'
-import { withRetries } from './retry.js'
 import {
   ApisApi,
   AuthenticationV1Api,
   AuthorizationV1Api,
   CoreV1Api,
-  CustomObjectsApi,
+  CustomObjectsApi
+} from './endpoints.js'
+import { withRetries } from './retry.js'
+import {
   type KubeConfig,
   type V1NonResourceRule,
   type V1ResourceRule

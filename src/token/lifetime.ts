@@ -1,9 +1,4 @@
 import { parseJobContext } from '../github/job-context.js'
-import {
-  connectGitHub,
-  readJobFacts,
-  runCoordinatesFromEnv
-} from '../github/job-facts.js'
 import { decideAutoLifetime, type LifetimeSource } from './auto-lifetime.js'
 import { formatDuration } from './duration.js'
 
@@ -65,6 +60,9 @@ export async function decideLifetime(
       reason: `duration: ${formatDuration(request.seconds)}`
     }
   }
+  // Only `auto` reads GitHub, so only it loads the Octokit client.
+  const { connectGitHub, readJobFacts, runCoordinatesFromEnv } =
+    await import('../github/job-facts.js')
   const api = connectGitHub({
     token: job.githubToken,
     apiUrl: env.GITHUB_API_URL

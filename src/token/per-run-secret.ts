@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import type { V1Secret } from '@kubernetes/client-node'
-import { context } from '@actions/github'
 import { rfc3339 } from '../kube/formats.js'
 
 /** The per-run Secret the token is bound to; deleting it revokes the token. */
@@ -100,12 +99,14 @@ export function perRunSecretManifest(
   }
   const audit: Record<string, string | undefined> = {
     repository,
-    workflow: context.workflow || env.GITHUB_WORKFLOW,
+    // The same variables @actions/github's context reads, read directly so
+    // that minting does not load the Octokit client.
+    workflow: env.GITHUB_WORKFLOW,
     'run-id': runId,
     'run-attempt': attempt,
-    job: context.job || env.GITHUB_JOB,
-    actor: context.actor || env.GITHUB_ACTOR,
-    sha: context.sha || env.GITHUB_SHA,
+    job: env.GITHUB_JOB,
+    actor: env.GITHUB_ACTOR,
+    sha: env.GITHUB_SHA,
     'server-url': env.GITHUB_SERVER_URL
   }
   for (const [key, value] of Object.entries(audit)) {

@@ -1,0 +1,292 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import * as http from 'node:http'
+import {
+  ApiException,
+  KubeConfig,
+  type Observable,
+  type RequestContext,
+  type ResponseContext,
+  type User
+} from '@kubernetes/client-node'
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CoreV1Api
+} from '../../../src/kube/endpoints.js'
+import { abortWith } from '../../../src/kube/deadline.js'
+
+interface Seen {
+  method: string
+  url: string
+  headers: http.IncomingHttpHeaders
+  body: string
+}
+
+// A loopback HTTP server standing in for the API server: it records each
+// request and answers with the next scripted response.
+let server: http.Server
+let base = ''
+let connections = 0
+const seen: Seen[] = []
+const answers: {
+  status: number
+  body?: string
+  headers?: http.OutgoingHttpHeaders
+}[] = []
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    req.on('end', () => {
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body
+      })
+      const answer = answers.shift() ?? { status: 500, body: 'unscripted' }
+      res.writeHead(answer.status, {
+        'content-type': 'application/json',
+        ...answer.headers
+      })
+      res.end(answer.body ?? '')
+    })
+  })
+  server.on('connection', () => connections++)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  base = `http://127.0.0.1:${port}`
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve))
+})
+
+function kubeConfig(
+  user: User = { name: 'u', token: 'bearer-for-test' }
+): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    // Plain HTTP needs skipTLSVerify in client-node; the TLS path is the e2e tests' job.
+    clusters: [{ name: 'c', server: base, skipTLSVerify: true }],
+    users: [user],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x'
+  })
+  return kc
+}
+
+function answer(
+  status: number,
+  body?: unknown,
+  headers?: http.OutgoingHttpHeaders
+): void {
+  answers.push({
+    status,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers
+  })
+}
+
+function last(): Seen {
+  const request = seen.at(-1)
+  if (!request) throw new Error('no request reached the server')
+  return request
+}
+
+describe('endpoints.ts (unit, against a loopback HTTP server)', () => {
+  it('creates a Secret with a JSON body, the kubeconfig credential and client-node’s User-Agent', async () => {
+    answer(201, {
+      kind: 'Secret',
+      metadata: {
+        name: 's',
+        uid: 'u-1',
+        creationTimestamp: '2026-01-02T03:04:05Z'
+      }
+    })
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    const secret = await core.createNamespacedSecret({
+      namespace: 'ci',
+      body: { metadata: { name: 's' }, type: 'Opaque' },
+      fieldManager: 'scanner'
+    })
+    const request = last()
+    expect(request.method).toBe('POST')
+    expect(request.url).toBe(
+      '/api/v1/namespaces/ci/secrets?fieldManager=scanner'
+    )
+    expect(JSON.parse(request.body)).toEqual({
+      metadata: { name: 's' },
+      type: 'Opaque'
+    })
+    expect(request.headers['content-type']).toBe('application/json')
+    expect(request.headers.accept).toBe('application/json, */*;q=0.8')
+    expect(request.headers.authorization).toBe('Bearer bearer-for-test')
+    expect(request.headers['user-agent']).toMatch(
+      /^kubernetes-client-javascript\//
+    )
+    expect(secret.metadata?.uid).toBe('u-1')
+    expect(secret.metadata?.creationTimestamp).toEqual(
+      new Date('2026-01-02T03:04:05Z')
+    )
+  })
+
+  it('deletes a Secret by name with its uid precondition, escaping path segments', async () => {
+    answer(200, { kind: 'Status', status: 'Success' })
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    await core.deleteNamespacedSecret({
+      name: 'a b',
+      namespace: 'ci',
+      body: { preconditions: { uid: 'u-1' } }
+    })
+    const request = last()
+    expect(request.method).toBe('DELETE')
+    expect(request.url).toBe('/api/v1/namespaces/ci/secrets/a%20b')
+    expect(JSON.parse(request.body)).toEqual({ preconditions: { uid: 'u-1' } })
+  })
+
+  it('requests a token and returns the data with a Date expiry and the response headers', async () => {
+    answer(
+      201,
+      {
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 900 },
+        status: { token: 'tok', expirationTimestamp: '2026-01-02T03:19:05Z' }
+      },
+      { warning: '299 - "shortened"' }
+    )
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    const info = await core.createNamespacedServiceAccountTokenWithHttpInfo({
+      name: 'scanner',
+      namespace: 'ci',
+      body: { spec: { audiences: [], expirationSeconds: 900 } }
+    })
+    expect(last().url).toBe(
+      '/api/v1/namespaces/ci/serviceaccounts/scanner/token'
+    )
+    expect(info.httpStatusCode).toBe(201)
+    expect(info.headers.warning).toBe('299 - "shortened"')
+    expect(info.data.status?.token).toBe('tok')
+    expect(info.data.status?.expirationTimestamp).toEqual(
+      new Date('2026-01-02T03:19:05Z')
+    )
+    expect(info.data.spec?.expirationSeconds).toBe(900)
+  })
+
+  it('posts the three self reviews to their API groups', async () => {
+    const kc = kubeConfig()
+    answer(201, { status: { userInfo: { username: 'me' } } })
+    const review = await kc
+      .makeApiClient(AuthenticationV1Api)
+      .createSelfSubjectReview({ body: { kind: 'SelfSubjectReview' } })
+    expect(last().url).toBe('/apis/authentication.k8s.io/v1/selfsubjectreviews')
+    expect(review.status?.userInfo?.username).toBe('me')
+
+    const authz = kc.makeApiClient(AuthorizationV1Api)
+    answer(201, { spec: {}, status: { allowed: true } })
+    const access = await authz.createSelfSubjectAccessReview({
+      body: { spec: { nonResourceAttributes: { path: '/x', verb: 'get' } } }
+    })
+    expect(last().url).toBe(
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews'
+    )
+    expect(access.status?.allowed).toBe(true)
+
+    answer(201, { spec: {}, status: { resourceRules: [], incomplete: false } })
+    const rules = await authz.createSelfSubjectRulesReview({
+      body: { spec: { namespace: 'ci' } }
+    })
+    expect(last().url).toBe(
+      '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews'
+    )
+    expect(rules.status?.incomplete).toBe(false)
+  })
+
+  it('throws an ApiException with the status and the server’s text, as the generated classes do', async () => {
+    const status = { kind: 'Status', reason: 'Forbidden', message: 'no' }
+    answer(403, status)
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    const error = await core
+      .createNamespacedSecret({ namespace: 'ci', body: {} })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiException)
+    expect((error as ApiException<string>).code).toBe(403)
+    expect(JSON.parse((error as ApiException<string>).body)).toEqual(status)
+  })
+
+  it('throws 401 without a body, as the generated classes do', async () => {
+    answer(401, { kind: 'Status', message: 'Unauthorized' })
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    const error = await core
+      .deleteNamespacedSecret({ name: 's', namespace: 'ci' })
+      .catch((e: unknown) => e)
+    expect((error as ApiException<undefined>).code).toBe(401)
+    expect((error as ApiException<undefined>).body).toBeUndefined()
+  })
+
+  it('runs call-time middleware after the configured one (append), e.g. the deadline signal', async () => {
+    answer(201, { status: {} })
+    const order: string[] = []
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    const deadline = abortWith(AbortSignal.timeout(5000)).middleware?.[0]
+    if (!deadline) throw new Error('abortWith gave no middleware')
+    await core.createNamespacedSecret(
+      { namespace: 'ci', body: {} },
+      {
+        middleware: [
+          {
+            pre: (context): Observable<RequestContext> => {
+              order.push(
+                `pre, user agent set: ${String('User-Agent' in context.getHeaders())}`
+              )
+              return deadline.pre(context)
+            },
+            post: (response): Observable<ResponseContext> => {
+              order.push(`post ${response.httpStatusCode}`)
+              return deadline.post(response)
+            }
+          }
+        ],
+        middlewareMergeStrategy: 'append'
+      }
+    )
+    expect(order).toEqual(['pre, user agent set: true', 'post 201'])
+  })
+
+  it('reuses kept-alive connections for an API object whose credential cannot change', async () => {
+    const core = kubeConfig().makeApiClient(CoreV1Api)
+    const before = connections
+    for (let i = 0; i < 6; i++) {
+      answer(201, { status: {} })
+      await core.createNamespacedSecret({ namespace: 'ci', body: {} })
+    }
+    // undici frees a connection a moment after the body is read, so a call
+    // made at once may open a second one; never one per call.
+    expect(connections - before).toBeLessThanOrEqual(2)
+  })
+
+  it('opens a connection per call, as client-node does, when an exec plugin supplies the credential', async () => {
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'from-plugin' }
+    })
+    const core = kubeConfig({
+      name: 'u',
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command: process.execPath,
+        args: ['-e', `process.stdout.write(${JSON.stringify(credential)})`],
+        interactiveMode: 'Never'
+      }
+    }).makeApiClient(CoreV1Api)
+    const before = connections
+    for (let i = 0; i < 2; i++) {
+      answer(201, { status: {} })
+      await core.createNamespacedSecret({ namespace: 'ci', body: {} })
+    }
+    expect(last().headers.authorization).toBe('Bearer from-plugin')
+    expect(connections - before).toBe(2)
+  })
+})
