@@ -1,4 +1,5 @@
 import { getOctokit } from '@actions/github'
+import { retry } from '@octokit/plugin-retry'
 import { isDeadlineError, within } from '../kube/deadline.js'
 import type { JobContext } from './job-context.js'
 import {
@@ -112,8 +113,14 @@ export function connectGitHub(options: GitHubApiOptions): GitHubApi {
       token,
       // baseUrl is passed rather than left to @actions/github, which
       // reads GITHUB_API_URL once, when it is first imported.
-      { ...options.octokitOptions, baseUrl: apiUrl },
-      ...(options.plugins ?? [])
+      {
+        // Octokit's retry plugin: a 5xx or a dropped connection is tried
+        // twice more (after 0.25 s and 1 s), inside the same per-call deadline.
+        retry: { retries: 2, retryAfterBaseValue: 250 },
+        ...options.octokitOptions,
+        baseUrl: apiUrl
+      },
+      ...(options.plugins ?? [retry])
     )
   }
 }

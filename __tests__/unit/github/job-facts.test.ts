@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import {
   connectGitHub,
@@ -492,5 +494,56 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
       workflowSha: SHA,
       job: 'j'
     })
+  })
+})
+
+describe('job-facts.ts retries (unit, a loopback server that fails once)', () => {
+  it('rides out one 502 with Octokit’s retry plugin, and gives up on a 404 at once', async () => {
+    let calls = 0
+    const server = http.createServer((req, res) => {
+      calls++
+      if (req.url?.includes('/jobs/404')) {
+        res.writeHead(404, { 'content-type': 'application/json' })
+        res.end('{"message":"Not Found"}')
+        return
+      }
+      if (calls === 1) {
+        res.writeHead(502, { 'content-type': 'application/json' })
+        res.end('{"message":"Bad Gateway"}')
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({
+          id: 777,
+          run_id: 4242,
+          status: 'in_progress',
+          started_at: STARTED,
+          runner_name: 'runner-7'
+        })
+      )
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const gh = connectGitHub({
+        token: TOKEN,
+        apiUrl: `http://127.0.0.1:${port}`
+      })
+      const start = await jobStartedAt(gh, { checkRunId: 777 }, RUN)
+      expect(start).toEqual({
+        ok: true,
+        value: { startedAt: new Date(STARTED), via: 'check-run' }
+      })
+      expect(calls).toBe(2)
+
+      calls = 0
+      const missing = await jobStartedAt(gh, { checkRunId: 404 }, RUN)
+      expect(missing.ok).toBe(false)
+      // Not retried; the fallback to the run attempt's jobs is a separate call.
+      expect(calls).toBeLessThanOrEqual(2)
+    } finally {
+      server.close()
+    }
   })
 })
