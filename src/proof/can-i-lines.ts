@@ -29,7 +29,7 @@ export interface AccessCheck {
 
 // RBAC spells subresources as pods/exec, so `TYPE/X` with a well-known X is
 // read as that subresource; `pods/NAME --subresource=exec` names an object.
-const SUBRESOURCES = new Set([
+export const SUBRESOURCES = new Set([
   'exec',
   'log',
   'attach',

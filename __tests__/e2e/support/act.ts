@@ -5,6 +5,7 @@ import {
   ROOT,
   runWorkflow as runWithAct,
   stageAction,
+  type RunWorkflowOptions,
   type RunWorkflowResult
 } from '../../../scripts/act.mjs'
 
@@ -23,32 +24,29 @@ import {
 
 export type WorkflowRun = RunWorkflowResult
 
-export interface WorkflowOptions {
-  /** The repository act runs in (a checkout step copies it; `./` resolves in it). */
-  repoDir: string
-  job?: string
-  /** Event name, default 'push'. */
-  event?: string
-  eventPayload?: unknown
-  env?: Record<string, string>
-  secrets?: Record<string, string>
-  /** Step env that act also masks (e.g. the stand-in ACTIONS_ID_TOKEN_REQUEST_TOKEN). */
-  secretEnv?: Record<string, string>
-  /** workflow_dispatch / workflow_call inputs. */
-  inputs?: Record<string, string>
-  vars?: Record<string, string>
+/** runWorkflow's options (scripts/act.d.mts), with the workflow passed apart and `actionRefs` added. */
+export type WorkflowOptions = Pick<
+  RunWorkflowOptions,
+  | 'repoDir'
+  | 'job'
+  | 'event'
+  | 'eventPayload'
+  | 'env'
+  | 'secrets'
+  | 'secretEnv'
+  | 'inputs'
+  | 'vars'
+  | 'localActions'
+  | 'path'
+  | 'verbose'
+  | 'timeoutMs'
+  | 'signal'
+> & {
   /**
    * `uses:` references such as 'acme/ephemeral-scan-token@v1' that run this
    * repository's action.yml + dist/, without a checkout step or network.
    */
   actionRefs?: string[]
-  /** Other `owner/repo@ref` (e.g. a reusable workflow's repository) to local directories. */
-  localActions?: Record<string, string>
-  /** Directories on PATH after Node 24; the real kubectl is always there. */
-  path?: string[]
-  verbose?: boolean
-  timeoutMs?: number
-  signal?: AbortSignal
 }
 
 /** The real kubectl the cluster scripts build; steps find it on PATH. */

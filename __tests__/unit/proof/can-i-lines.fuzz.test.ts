@@ -11,7 +11,8 @@ import { isDnsLabel } from '../../../src/kube/formats.js'
 import {
   describeCheck,
   parseCheck,
-  parseChecks
+  parseChecks,
+  SUBRESOURCES
 } from '../../../src/proof/can-i-lines.js'
 
 const INPUT = fc.constantFrom('expect-allowed', 'expect-denied')
@@ -144,23 +145,7 @@ describe('can-i-lines.ts under arbitrary lines (fast-check)', () => {
           fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/),
           fc.option(fc.constantFrom('exec', 'log'), { nil: undefined })
         )
-        .filter(
-          ([name]) =>
-            ![
-              'exec',
-              'log',
-              'attach',
-              'portforward',
-              'proxy',
-              'status',
-              'token',
-              'eviction',
-              'binding',
-              'ephemeralcontainers',
-              'scale',
-              'approval'
-            ].includes(name)
-        )
+        .filter(([name]) => !SUBRESOURCES.has(name))
         .map(([name, sub]) => ({ kind: 'named' as const, name, sub }))
     ),
     scope: fc.oneof(
