@@ -97,7 +97,8 @@ export function failureReason(error: unknown, attemptMs: number): string {
  * Retry-After wins, and no wait runs past the time the call has left.
  */
 function pacedBackoff(
-  room: () => number
+  room: () => number,
+  onClipped: () => void
 ): IBackoffFactory<IRetryBackoffContext<unknown>> {
   const jittered = new ExponentialBackoff({
     generator: fullJitterGenerator,
@@ -113,10 +114,9 @@ function pacedBackoff(
         'error' in context.result
           ? retryAfterMs(context.result.error)
           : undefined
-      const duration = Math.max(
-        0,
-        Math.min(asked ?? exponential.duration, room())
-      )
+      const wanted = asked ?? exponential.duration
+      const duration = Math.max(0, Math.min(wanted, room()))
+      if (duration < wanted) onClipped()
       const following = step(exponential)
       return { duration, next: (later) => following.next(later) }
     }
@@ -151,13 +151,20 @@ export async function withRetries<T>(
   const left = (): number => ends - Date.now()
   let attempts = 0
   let mayHaveApplied = false
+  // A wait cut short to fit the budget leaves room for one attempt, not for
+  // a burst of unpaced ones at the budget's edge.
+  let lastWaitClipped = false
 
   const worthAnother = (error: unknown): boolean =>
+    !lastWaitClipped &&
     isTransient(error) &&
     left() - (retryAfterMs(error) ?? 0) >= SHORTEST_ATTEMPT_MS
   const policy = retry(handleWhen(worthAnother), {
     maxAttempts: bounds.attempts - 1,
-    backoff: pacedBackoff(() => left() - SHORTEST_ATTEMPT_MS)
+    backoff: pacedBackoff(
+      () => left() - SHORTEST_ATTEMPT_MS,
+      () => (lastWaitClipped = true)
+    )
   })
   policy.onRetry((event) => {
     const reason =
