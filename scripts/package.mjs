@@ -55,6 +55,51 @@ const sideEffectFree = {
   }
 }
 
+// client-node imports undici 8 (Agent, ProxyAgent, fetch) at the top of its
+// config and HTTP modules, and @actions/core's @actions/http-client imports
+// undici 6 (ProxyAgent). Neither is used by the action: it sends to
+// Kubernetes through node:https (src/kube/https-transport.ts), and
+// core.getIDToken goes through node:https as well (http-client uses undici
+// only for getAgentDispatcher, which core never calls). Parsing and running
+// them cost ~0.15 s of CPU in every step, so they are left out, replaced by
+// this stand-in that says so if anything ever reaches for them. Exporting
+// only these three names makes the build fail if either package starts
+// importing another. (@actions/github's own undici, which its Octokit uses,
+// stays: it is loaded only for `duration: auto`.)
+const UNDICI_STAND_IN = `
+const absent = () =>
+  new Error(
+    'undici is left out of this bundle (scripts/package.mjs): the action ' +
+      'sends through node:https, so this is a bug in ephemeral-scan-token'
+  )
+export class Agent {
+  constructor() { throw absent() }
+}
+export class ProxyAgent {
+  constructor() { throw absent() }
+}
+export function fetch() { return Promise.reject(absent()) }
+`
+// The top-level http-client only: @actions/github has its own, which uses
+// undici for Octokit's requests.
+const WITHOUT_UNDICI =
+  /^node_modules[\\/](@kubernetes[\\/]client-node[\\/]dist|@actions[\\/]http-client[\\/]lib)[\\/]/
+
+const withoutUndici = {
+  name: 'without-undici',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, (args) => {
+      const importer = path.relative(ROOT, args.importer)
+      if (!WITHOUT_UNDICI.test(importer)) return undefined
+      return { path: 'undici', namespace: 'undici-stand-in' }
+    })
+    build.onLoad({ filter: /.*/, namespace: 'undici-stand-in' }, () => ({
+      contents: UNDICI_STAND_IN,
+      loader: 'js'
+    }))
+  }
+}
+
 fs.rmSync(BUILD, { recursive: true, force: true })
 fs.rmSync(DIST, { recursive: true, force: true })
 
@@ -74,12 +119,22 @@ const result = await esbuild.build({
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
   },
-  plugins: [sideEffectFree],
+  plugins: [withoutUndici, sideEffectFree],
   metafile: true,
   logLevel: 'warning'
 })
 // What each chunk holds, for https://esbuild.github.io/analyze/ or a script.
 fs.writeFileSync(path.join(BUILD, 'meta.json'), JSON.stringify(result.metafile))
+// Only @actions/github's undici may be in the bundle, and only in the
+// chunk `duration: auto` loads.
+for (const [name, output] of Object.entries(result.metafile.outputs)) {
+  const inputs = Object.keys(output.inputs)
+  const undici = inputs.filter((input) => /[\\/]undici[\\/]/.test(input))
+  const github = inputs.some((input) => /@actions[\\/]github[\\/]/.test(input))
+  if (undici.length > 0 && !github) {
+    throw new Error(`package: ${name} bundles undici (${undici[0]})`)
+  }
+}
 // esbuild writes .js files as ES modules; Node needs to be told so.
 fs.writeFileSync(path.join(BUILD, 'package.json'), '{"type":"module"}\n')
 

@@ -59,7 +59,10 @@ function kubeStatus(error: unknown): KubeStatus {
   return {}
 }
 
-/** The first string `code` along an error's cause chain (undici nests them). */
+/**
+ * The first string `code` along an error's cause chain: node:https puts it
+ * on the error, fetch (undici) on its cause.
+ */
 export function networkCode(error: unknown): string | undefined {
   let current: unknown = error
   for (let depth = 0; current && depth < 6; depth++) {
@@ -71,7 +74,7 @@ export function networkCode(error: unknown): string | undefined {
 }
 
 const NEVER_CONNECTED = new Set([
-  // undici's connect timeout covers TCP and TLS: no request was sent.
+  // A connect timeout (undici's covers TCP and TLS): no request was sent.
   'UND_ERR_CONNECT_TIMEOUT',
   'ECONNREFUSED',
   'ENOTFOUND',

@@ -66,7 +66,7 @@ export function postBounds(now: number = Date.now()): CallBounds {
 /**
  * Per-attempt client options that abort the request when `signal` fires: a
  * server that accepts the connection but never answers must not keep the
- * socket (and so the process) alive; undici alone would wait 300 s.
+ * socket (and so the process) alive: node:https alone waits for ever.
  */
 export function abortWith(signal: AbortSignal): ConfigurationOptions {
   // The object API hands options to the observable layer, so the middleware

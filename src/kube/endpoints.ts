@@ -13,7 +13,6 @@ import {
   type CoreV1ApiDeleteNamespacedSecretRequest,
   type HttpMethod,
   type ObservableMiddleware,
-  type RequestContext,
   type ResponseContext,
   type V1APIGroupList,
   type V1APIResourceList,
@@ -23,41 +22,18 @@ import {
   type V1SelfSubjectRulesReview,
   type V1Status
 } from '@kubernetes/client-node'
+import { send } from './https-transport.js'
 
 // The six endpoints the action calls, as client-node API classes: build them
 // with `kc.makeApiClient(CoreV1Api)` exactly like the generated ones, with the
 // same method signatures. They run on client-node's own machinery (the
-// configuration makeApiClient hands over: server, auth methods, User-Agent
-// middleware, fetch with TLS/proxy dispatcher, ApiException), only without
-// the generated classes, whose object serializer drags every Kubernetes
-// model and API group into the bundle (0.9 of 2.5 MB) for six calls.
+// configuration makeApiClient hands over: server, KubeConfig authentication,
+// User-Agent middleware, ApiException), only without the generated classes,
+// whose object serializer drags every Kubernetes model and API group into
+// the bundle (0.9 of 2.5 MB) for six calls, and sent by https-transport.ts
+// instead of undici (see there why).
 
 type Query = Record<string, string | number | boolean | undefined>
-type Dispatcher = ReturnType<RequestContext['getDispatcher']>
-
-/**
- * client-node gives every request a new undici Agent, so a new TLS
- * handshake each time (22 in a default run). When the TLS material cannot
- * change between calls (no exec plugin or auth provider, no certificate,
- * key or CA read from a file), the first request's dispatcher, with its
- * kept-alive connection, serves the API object's later requests too.
- */
-const dispatchers = new WeakMap<Configuration, Dispatcher>()
-
-function staticTls(configuration: Configuration): boolean {
-  const kc = configuration.authMethods.default
-  if (!(kc instanceof KubeConfig)) return false
-  const user = kc.getCurrentUser()
-  const cluster = kc.getCurrentCluster()
-  return (
-    user !== null &&
-    !user.exec &&
-    !user.authProvider &&
-    !user.certFile &&
-    !user.keyFile &&
-    !cluster?.caFile
-  )
-}
 
 /** Call-time middleware joins the configured one as mergeConfiguration does. */
 function middlewareFor(
@@ -105,8 +81,10 @@ function reviveDates(object: unknown): void {
 
 /**
  * One request the way a generated client-node method makes it: JSON body,
- * auth methods, middleware pre, send, middleware post (in reverse), then
- * the data for 2xx or an ApiException (401 without a body, as generated).
+ * middleware pre, send (authenticated by the KubeConfig), middleware post
+ * (in reverse), then the data for 2xx or an ApiException (401 without a
+ * body, as generated). Call-time options may add middleware or change the
+ * server; authentication always comes from the KubeConfig.
  */
 async function call<T>(
   configuration: Configuration,
@@ -126,24 +104,14 @@ async function call<T>(
     context.setHeaderParam('Content-Type', 'application/json')
     context.setBody(JSON.stringify(body))
   }
-  const auth = options?.authMethods ?? configuration.authMethods
-  for (const scheme of [auth.BearerToken, auth.default]) {
-    await scheme?.applySecurityAuthentication(context)
-  }
-  if (
-    !options?.authMethods &&
-    !options?.baseServer &&
-    staticTls(configuration)
-  ) {
-    const shared = dispatchers.get(configuration)
-    if (shared) context.setDispatcher(shared)
-    else dispatchers.set(configuration, context.getDispatcher())
+  const kc = configuration.authMethods.default
+  if (!(kc instanceof KubeConfig)) {
+    throw new Error('endpoints.ts API objects are made with kc.makeApiClient')
   }
   const middleware = middlewareFor(configuration, options)
   let request = context
   for (const m of middleware) request = await m.pre(request).toPromise()
-  const httpApi = options?.httpApi ?? configuration.httpApi
-  let response: ResponseContext = await httpApi.send(request).toPromise()
+  let response: ResponseContext = await send(kc, request)
   for (const m of [...middleware].reverse()) {
     response = await m.post(response).toPromise()
   }

@@ -183,7 +183,7 @@ export async function withRetries<T>(
       const context = { number: attempts, mayHaveApplied }
       const limit = Math.max(1, Math.min(bounds.attemptMs, left()))
       // Aggressive: settle at the limit even if the client ignores the
-      // signal (undici can, during a stalled TLS handshake).
+      // signal (a stalled TLS handshake can outlast it).
       const perAttempt = timeout(limit, {
         strategy: TimeoutStrategy.Aggressive,
         abortOnReturn: false
