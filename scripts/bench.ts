@@ -1,4 +1,4 @@
-// `npm run bench [-- --pairs N]`: how fast, how big and how chatty the action
+// `npm run bench [-- --pairs N] [--profile DIR]`: how fast, how big and how chatty the action
 // is, next to `kubectl create token` on the same test API server. Figures,
 // not assertions. Runs with Node 24's type stripping (like the demo) and
 // reuses the end-to-end tests' fake runner and cluster fixtures.
@@ -24,7 +24,10 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '10' },
     // `--with excess-privilege=off`: change an input, e.g. to see what a
     // part of the step costs.
-    with: { type: 'string', multiple: true, default: [] }
+    with: { type: 'string', multiple: true, default: [] },
+    // `--profile DIR`: also write a V8 CPU profile of one main and one post
+    // step into DIR (open in Chrome DevTools or speedscope).
+    profile: { type: 'string' }
   }
 })
 const changed: Record<string, string> = {}
@@ -243,6 +246,15 @@ try {
       return timed.status === 0 ? Number(user) + Number(sys) : NaN
     })
   )
+
+  if (values.profile) {
+    const dir = path.resolve(values.profile)
+    fs.mkdirSync(dir, { recursive: true })
+    await action({
+      NODE_OPTIONS: `--cpu-prof --cpu-prof-interval=100 --cpu-prof-dir=${dir}`
+    })
+    console.log(`CPU profiles of one main and one post step: ${dir}`)
+  }
 
   const runner = new FakeRunner()
   const mainRequests = await requestsDuring(adminFile, () =>

@@ -100,6 +100,91 @@ const withoutUndici = {
   }
 }
 
+// CommonJS modules that only a proxy needs: `tunnel` (@actions/http-client,
+// behind core.getIDToken, for an HTTPS_PROXY) and `socks` with ip-address
+// and smart-buffer (client-node, for a socks5:// proxy-url). Importing them
+// runs them (and loads node:assert) in every step, ~10 ms of the post
+// step's budget; these stand-ins run them on first use instead. Each
+// stand-in exports only what its importers use, so a new use fails the
+// build (named import) or warns (namespace import; warnings fail below).
+const DEFERRED = {
+  tunnel: {
+    importers: /^node_modules[\\/]@actions[\\/]http-client[\\/]lib[\\/]/,
+    // How an importer uses it: `tunnel.httpsOverHttp(...)`.
+    uses: /\btunnel\.(\w+)/g,
+    provides: [
+      'httpOverHttp',
+      'httpsOverHttp',
+      'httpOverHttps',
+      'httpsOverHttps'
+    ],
+    exports: (load) =>
+      DEFERRED.tunnel.provides
+        .map(
+          (name) =>
+            `export const ${name} = (options) => ${load}.${name}(options)`
+        )
+        .join('\n')
+  },
+  socks: {
+    importers:
+      /^node_modules[\\/](@kubernetes[\\/]client-node|socks-proxy-agent)[\\/]dist[\\/]/,
+    // `SocksClient.createConnection(...)`, and nothing else from socks.
+    uses: /\b(?:import\s*\{([^}]*)\}\s*from\s*'socks'|SocksClient\.(\w+))/g,
+    provides: ['SocksClient', 'createConnection'],
+    exports: (load) =>
+      `export const SocksClient = {
+  createConnection: (...args) => ${load}.SocksClient.createConnection(...args)
+}`
+  }
+}
+
+/** Fails the build when `importer` uses a name the stand-in lacks. */
+function checkUses(name, importer) {
+  const { uses, provides } = DEFERRED[name]
+  const source = fs.readFileSync(importer, 'utf8')
+  for (const match of source.matchAll(uses)) {
+    for (const used of match.slice(1).filter(Boolean).join(',').split(',')) {
+      const trimmed = used.trim()
+      if (trimmed && !provides.includes(trimmed)) {
+        throw new Error(
+          `${path.relative(ROOT, importer)} uses ${name}'s ${trimmed}, which the deferred stand-in in scripts/package.mjs does not provide`
+        )
+      }
+    }
+  }
+}
+
+const deferred = {
+  name: 'deferred',
+  setup(build) {
+    build.onResolve({ filter: /^(tunnel|socks)$/ }, async (args) => {
+      if (args.pluginData === 'deferred') return undefined
+      const importer = path.relative(ROOT, args.importer)
+      if (!DEFERRED[args.path].importers.test(importer)) return undefined
+      checkUses(args.path, args.importer)
+      const real = await build.resolve(args.path, {
+        kind: 'require-call',
+        resolveDir: args.resolveDir,
+        pluginData: 'deferred'
+      })
+      if (real.errors.length > 0) return undefined
+      return {
+        path: real.path,
+        namespace: 'deferred',
+        pluginData: args.path
+      }
+    })
+    build.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      contents: `let real\n${DEFERRED[args.pluginData].exports(
+        `(real ??= require(${JSON.stringify(args.path)}))`
+      )}\n`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js'
+    }))
+  }
+}
+
 fs.rmSync(BUILD, { recursive: true, force: true })
 fs.rmSync(DIST, { recursive: true, force: true })
 
@@ -119,10 +204,30 @@ const result = await esbuild.build({
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
   },
-  plugins: [withoutUndici, sideEffectFree],
+  plugins: [withoutUndici, deferred, sideEffectFree],
   metafile: true,
   logLevel: 'warning'
 })
+// A warning (e.g. an import a stand-in above does not provide) fails the build.
+if (result.warnings.length > 0) {
+  throw new Error(
+    `package: esbuild warned ${result.warnings.length} time(s), see above`
+  )
+}
+// @actions/github's Octokit fetches through its own http-client's undici.
+// Were npm to dedupe that onto the top-level http-client, it would get the
+// stand-in, and `duration: auto` behind a proxy would throw: refuse that.
+for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
+  if (!/^node_modules[\\/]@actions[\\/]github[\\/]lib[\\/]/.test(input))
+    continue
+  for (const { path: imported } of imports) {
+    if (/^node_modules[\\/]@actions[\\/]http-client[\\/]/.test(imported)) {
+      throw new Error(
+        `package: ${input} uses the top-level @actions/http-client, whose undici is left out`
+      )
+    }
+  }
+}
 // What each chunk holds, for https://esbuild.github.io/analyze/ or a script.
 fs.writeFileSync(path.join(BUILD, 'meta.json'), JSON.stringify(result.metafile))
 // Only @actions/github's undici may be in the bundle, and only in the

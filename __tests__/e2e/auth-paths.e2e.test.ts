@@ -1,7 +1,8 @@
 /**
  * End-to-end: the bundle keeps client-node's other ways to reach and log in
  * to a cluster. dist/ is tree-shaken (scripts/package.mjs), so these prove
- * that an exec credential plugin and a proxy-url still work in the bundle,
+ * that an exec credential plugin and a proxy-url (HTTP CONNECT and SOCKS5,
+ * whose modules the bundle loads on first use) still work in the bundle,
  * against the real kube-apiserver.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
@@ -144,6 +145,76 @@ describe('client-node paths the bundle keeps', () => {
       expect(post.code).toBe(0)
       expect(post.stdout).toContain('Revoked the token')
       expect(tunnels.length).toBeGreaterThan(before)
+      expect(await anchorsIn(admin, setup.namespace)).toHaveLength(0)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
+  it('reaches the API server through a socks5:// proxy-url', async () => {
+    // A loopback SOCKS5 proxy (no authentication, CONNECT only) that records
+    // where each connection goes.
+    const targets: string[] = []
+    const sockets: net.Socket[] = []
+    const proxy = net.createServer((client) => {
+      sockets.push(client)
+      client.on('error', () => client.destroy())
+      let buffered = Buffer.alloc(0)
+      let greeted = false
+      const onData = (chunk: Buffer): void => {
+        buffered = Buffer.concat([buffered, chunk])
+        if (!greeted) {
+          // VER NMETHODS METHODS...: answer "no authentication".
+          if (buffered.length < 2 || buffered.length < 2 + buffered[1]!) return
+          buffered = buffered.subarray(2 + buffered[1]!)
+          client.write(Buffer.from([5, 0]))
+          greeted = true
+        }
+        // VER CMD RSV ATYP ADDR PORT, with ATYP 1 (IPv4) or 3 (a name).
+        if (buffered.length < 5) return
+        const type = buffered[3]
+        const addressLength = type === 1 ? 4 : 1 + buffered[4]!
+        if (buffered.length < 4 + addressLength + 2) return
+        const host =
+          type === 1
+            ? [...buffered.subarray(4, 8)].join('.')
+            : buffered.subarray(5, 5 + buffered[4]!).toString()
+        const port = buffered.readUInt16BE(4 + addressLength)
+        client.off('data', onData)
+        targets.push(`${host}:${port}`)
+        const upstream = net.connect(port, host, () => {
+          client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]))
+          upstream.pipe(client)
+          client.pipe(upstream)
+        })
+        sockets.push(upstream)
+        upstream.on('error', () => client.destroy())
+      }
+      client.on('data', onData)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const { port } = proxy.address() as net.AddressInfo
+    try {
+      const kubeconfig = bootstrapWith((doc) => {
+        for (const entry of doc.clusters) {
+          entry.cluster['proxy-url'] = `socks5://127.0.0.1:${port}`
+        }
+      })
+      const server = new URL(setup.server).host
+
+      const runner = newRunner()
+      const main = await runner.main(inputs(kubeconfig))
+      expect(main.stdout).not.toContain('::error::')
+      expect(main.code).toBe(0)
+      expect(targets.length).toBeGreaterThanOrEqual(1)
+      expect(new Set(targets)).toEqual(new Set([server]))
+
+      const before = targets.length
+      const post = await runner.post(inputs(kubeconfig))
+      expect(post.code).toBe(0)
+      expect(post.stdout).toContain('Revoked the token')
+      expect(targets.length).toBeGreaterThan(before)
       expect(await anchorsIn(admin, setup.namespace)).toHaveLength(0)
     } finally {
       for (const socket of sockets) socket.destroy()

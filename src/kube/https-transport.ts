@@ -1,11 +1,13 @@
 import * as http from 'node:http'
 import * as https from 'node:https'
+import * as tls from 'node:tls'
 import { buffer } from 'node:stream/consumers'
 import {
   ResponseContext,
   type KubeConfig,
   type RequestContext
 } from '@kubernetes/client-node'
+import { proxyAgent } from './proxy-agents.js'
 
 // Sends client-node's requests with Node's own http(s) module instead of
 // client-node's undici fetch. Loading undici takes ~0.2 s of CPU in each
@@ -14,24 +16,33 @@ import {
 // detail of the connection through client-node's applyToHTTPSOptions, which
 // its exec/attach WebSockets use: credential headers (token, exec plugin,
 // auth provider, impersonation), CA, client certificate and key, TLS server
-// name, skip-verify, and for a proxy-url cluster the proxy agent.
+// name and skip-verify. Agents are this module's (see agentFor).
 
 /**
- * One kept-alive agent per KubeConfig: one TLS handshake for a step's calls
- * instead of one per call. Node pools sockets by host and TLS options (CA,
- * certificate, key, server name, verification), so a certificate that an
- * exec plugin or a rotated file changes gets its own connection.
+ * One agent per KubeConfig and scheme, kept-alive (unless through a
+ * proxy-url, see proxyAgent): one TLS handshake for a step's calls instead
+ * of one per call. Node
+ * pools sockets by host and TLS options (CA, certificate, key, server name,
+ * verification), so a certificate that an exec plugin or a rotated file
+ * changes gets its own connection, never another's.
  */
-const agents = new WeakMap<KubeConfig, http.Agent>()
+const agents = new WeakMap<KubeConfig, Map<string, http.Agent>>()
 
-function keptAlive(kc: KubeConfig, url: URL): http.Agent {
-  let agent = agents.get(kc)
+function agentFor(kc: KubeConfig, url: URL): http.Agent {
+  let mine = agents.get(kc)
+  if (!mine) {
+    mine = new Map<string, http.Agent>()
+    agents.set(kc, mine)
+  }
+  let agent = mine.get(url.protocol)
   if (!agent) {
-    agent =
-      url.protocol === 'http:'
+    const proxyUrl = kc.getCurrentCluster()?.proxyUrl
+    agent = proxyUrl
+      ? proxyAgent(proxyUrl, url)
+      : url.protocol === 'http:'
         ? new http.Agent({ keepAlive: true })
         : new https.Agent({ keepAlive: true })
-    agents.set(kc, agent)
+    mine.set(url.protocol, agent)
   }
   return agent
 }
@@ -62,10 +73,8 @@ export async function send(
   const url = new URL(request.getUrl())
   const options: https.RequestOptions = {}
   await kc.applyToHTTPSOptions(options)
-  // A proxy-url cluster keeps client-node's proxy agent (hpagent or SOCKS).
-  const agent = kc.getCurrentCluster()?.proxyUrl
-    ? options.agent
-    : keptAlive(kc, url)
+  // Not client-node's agent (options.agent): see agentFor and proxyAgent.
+  const agent = agentFor(kc, url)
   const body = request.getBody()
   if (body !== undefined && typeof body !== 'string') {
     throw new Error('https-transport sends JSON text bodies only')
@@ -83,7 +92,20 @@ export async function send(
   if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body)
   const signal = request.getSignal() ?? undefined
   const client = url.protocol === 'http:' ? http : https
-
+  // socks-proxy-agent drops the host when it starts TLS through its tunnel,
+  // and Node would then check the certificate against 'localhost': check it
+  // against the name Node checks on a direct connection (tls-server-name,
+  // else the server's host). Only there: Node stops reusing connections
+  // whose requests bring their own check.
+  const proxyUrl = kc.getCurrentCluster()?.proxyUrl
+  const expected = options.servername ?? url.hostname.replace(/^\[|\]$/g, '')
+  const identity: https.RequestOptions = proxyUrl?.startsWith('socks')
+    ? {
+        checkServerIdentity: (_host, certificate) =>
+          tls.checkServerIdentity(expected, certificate)
+      }
+    : {}
+  let stopListening = (): void => undefined
   const response = await new Promise<http.IncomingMessage>(
     (resolve, reject) => {
       const outgoing = client.request(url, {
@@ -91,13 +113,26 @@ export async function send(
         method: request.getHttpMethod(),
         headers,
         agent,
-        signal
+        signal,
+        ...identity
       })
+      // Node's own abort handling stays silent for a request still waiting
+      // for a proxy tunnel; this settles it either way.
+      const abort = (): void => {
+        outgoing.destroy()
+        reject(signal?.reason as Error)
+      }
+      signal?.addEventListener('abort', abort, { once: true })
+      stopListening = (): void => {
+        signal?.removeEventListener('abort', abort)
+      }
       outgoing.once('response', resolve)
-      outgoing.once('error', reject)
+      outgoing.on('error', reject)
       outgoing.end(body)
     }
-  )
+  ).finally(() => {
+    stopListening()
+  })
   const data = await buffer(response)
   return new ResponseContext(response.statusCode ?? 0, headersOf(response), {
     text: () => Promise.resolve(data.toString('utf8')),

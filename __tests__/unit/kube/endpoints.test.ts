@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as https from 'node:https'
+import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import type { TLSSocket } from 'node:tls'
 import {
   ApiException,
   KubeConfig,
@@ -353,12 +355,24 @@ describe('https-transport.ts (unit, against a loopback HTTPS server)', () => {
   let ca = ''
   let tlsConnections = 0
   let lastAuthorization: string | undefined
+  let lastClient: string | undefined
 
   beforeAll(async () => {
     const certificate = await loopbackCertificate()
     ca = certificate.cert
-    tlsServer = https.createServer(certificate, (req, res) => {
+    const options = {
+      ...certificate,
+      requestCert: true,
+      rejectUnauthorized: false
+    }
+    tlsServer = https.createServer(options, (req, res) => {
       lastAuthorization = req.headers.authorization
+      // Empty ({}) when the client sent no certificate.
+      const peer = (req.socket as TLSSocket).getPeerCertificate() as {
+        subject?: { CN?: unknown }
+      }
+      lastClient =
+        typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined
       req.resume()
       res.writeHead(201, { 'content-type': 'application/json' })
       res.end('{"status":{}}')
@@ -376,15 +390,22 @@ describe('https-transport.ts (unit, against a loopback HTTPS server)', () => {
     await new Promise((resolve) => tlsServer.close(resolve))
   })
 
-  function tlsKubeConfig(user: User, caData = ca): KubeConfig {
+  function tlsKubeConfig(
+    user: User,
+    cluster: { caData?: string; proxyUrl?: string; tlsServerName?: string } = {}
+  ): KubeConfig {
     const kc = new KubeConfig()
     kc.loadFromOptions({
       clusters: [
         {
           name: 'c',
           server: tlsBase,
-          caData: Buffer.from(caData).toString('base64'),
-          skipTLSVerify: false
+          caData: Buffer.from(cluster.caData ?? ca).toString('base64'),
+          skipTLSVerify: false,
+          ...(cluster.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
+          ...(cluster.tlsServerName
+            ? { tlsServerName: cluster.tlsServerName }
+            : {})
         }
       ],
       users: [user],
@@ -396,7 +417,7 @@ describe('https-transport.ts (unit, against a loopback HTTPS server)', () => {
 
   it('verifies the server against the kubeconfig CA and says why it fails with another', async () => {
     const other = await loopbackCertificate('another CA')
-    const kc = tlsKubeConfig({ name: 'u', token: 't' }, other.cert)
+    const kc = tlsKubeConfig({ name: 'u', token: 't' }, { caData: other.cert })
     const error = await kc
       .makeApiClient(CoreV1Api)
       .createNamespacedSecret({ namespace: 'ci', body: {} })
@@ -435,4 +456,102 @@ describe('https-transport.ts (unit, against a loopback HTTPS server)', () => {
     await core.createNamespacedSecret({ namespace: 'ci', body: {} })
     expect(tlsConnections - before).toBe(1)
   })
+
+  it('checks the certificate against tls-server-name when the kubeconfig sets one', async () => {
+    const call = (name: string): Promise<unknown> =>
+      tlsKubeConfig({ name: 'u', token: 't' }, { tlsServerName: name })
+        .makeApiClient(CoreV1Api)
+        .createNamespacedSecret({ namespace: 'ci', body: {} })
+    // The loopback certificate names localhost (and 127.0.0.1), not this.
+    const error = await call('not-the-server.example').catch((e: unknown) => e)
+    expect(networkCode(error)).toBe('ERR_TLS_CERT_ALTNAME_INVALID')
+    await expect(call('localhost')).resolves.toBeDefined()
+  })
+
+  /** A loopback HTTP CONNECT proxy; `stall` accepts tunnels and never answers. */
+  async function connectProxy(stall = false): Promise<{
+    url: string
+    tunnels: string[]
+    close: () => Promise<void>
+  }> {
+    const tunnels: string[] = []
+    const sockets: net.Socket[] = []
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end())
+    proxy.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
+      sockets.push(client)
+      tunnels.push(req.url ?? '')
+      if (stall) return
+      const [host, port] = (req.url ?? '').split(':')
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      sockets.push(upstream)
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const { port } = proxy.address() as net.AddressInfo
+    return {
+      url: `http://127.0.0.1:${port}`,
+      tunnels,
+      close: async (): Promise<void> => {
+        for (const socket of sockets) socket.destroy()
+        await new Promise((resolve) => proxy.close(resolve))
+      }
+    }
+  }
+
+  it('presents the current client certificate through a proxy-url, not the first one', async () => {
+    const proxy = await connectProxy()
+    try {
+      const first = await loopbackCertificate('client one')
+      const second = await loopbackCertificate('client two')
+      const kc = tlsKubeConfig(
+        {
+          name: 'u',
+          certData: Buffer.from(first.cert).toString('base64'),
+          keyData: Buffer.from(first.key).toString('base64')
+        },
+        { proxyUrl: proxy.url }
+      )
+      const core = kc.makeApiClient(CoreV1Api)
+      await core.createNamespacedSecret({ namespace: 'ci', body: {} })
+      expect(lastClient).toBe('client one')
+      const user = kc.getCurrentUser() as {
+        certData?: string
+        keyData?: string
+      }
+      user.certData = Buffer.from(second.cert).toString('base64')
+      user.keyData = Buffer.from(second.key).toString('base64')
+      await core.createNamespacedSecret({ namespace: 'ci', body: {} })
+      expect(lastClient).toBe('client two')
+      expect(new Set(proxy.tunnels)).toEqual(new Set([new URL(tlsBase).host]))
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('settles a call whose proxy never opens the tunnel when its deadline aborts it', async () => {
+    const proxy = await connectProxy(true)
+    try {
+      const core = tlsKubeConfig(
+        { name: 'u', token: 't' },
+        { proxyUrl: proxy.url }
+      ).makeApiClient(CoreV1Api)
+      const started = Date.now()
+      const error = await core
+        .createNamespacedSecret(
+          { namespace: 'ci', body: {} },
+          abortWith(AbortSignal.timeout(300))
+        )
+        .catch((e: unknown) => e)
+      expect((error as Error).name).toBe('TimeoutError')
+      expect(Date.now() - started).toBeLessThan(5_000)
+      expect(proxy.tunnels).toHaveLength(1)
+    } finally {
+      await proxy.close()
+    }
+  }, 10_000)
 })

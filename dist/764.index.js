@@ -1,0 +1,22 @@
+export const id = 764;
+export const ids = [764];
+export const modules = {
+
+/***/ 764:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   run: () => (/* binding */ E)
+/* harmony export */ });
+/* harmony import */ var node_module__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(995);
+/* harmony import */ var _chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(762);
+/* harmony import */ var _chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(637);
+/* harmony import */ var _chunk_EBOP4KOQ_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(113);
+/* harmony import */ var _chunk_AATYQJ4K_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(423);
+ const require = (0,node_module__WEBPACK_IMPORTED_MODULE_0__.createRequire)(import.meta.url);
+async function E(){try{let r=(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.u)();if(!r){(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.i)("Nothing to clean up: the main step created nothing.");return}let i=(0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.M)(r);if(!(0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.H)()){let o=(0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.o)(r);o.secretRemains?(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.h)(o.message):(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.i)(o.message),(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.i)(`The job ${i}.`);return}let t=await (0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.l)(r,async()=>{let o=await (0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.t)(r.bootstrap,(0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.I)(),_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.J);return (0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.G)(),(0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.A)(o.kc,(0,_chunk_EBOP4KOQ_js__WEBPACK_IMPORTED_MODULE_3__.n)(),o.oidc)},{last:!0});for(let o of t.done)(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.i)(o);for(let o of t.problems)(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.h)((0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.q)(o));(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.i)(`The job ${i}.`),await (0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.R)([...t.done,...t.problems.map(o=>`Problem: ${(0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.q)(o)}`)],t.revoked,i)}catch(r){if(r instanceof _chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.t){(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.h)((0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.n)((0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.d)("namespace")));return}(0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.h)(`Cleanup did not finish: ${(0,_chunk_FIX67Z5K_js__WEBPACK_IMPORTED_MODULE_1__.q)((0,_chunk_CVASIMIN_js__WEBPACK_IMPORTED_MODULE_2__.m)(r))}`)}}
+
+
+/***/ })
+
+};
