@@ -132,9 +132,15 @@ const DEFERRED = {
     // `SocksClient.createConnection(...)`, and nothing else from socks.
     uses: /\b(?:import\s*\{([^}]*)\}\s*from\s*'socks'|SocksClient\.(\w+))/g,
     provides: ['SocksClient', 'createConnection'],
-    exports: (load) =>
+    // createConnection is async, so socks (with ip-address and smart-buffer,
+    // 70 kB) can wait in a chunk of its own: not even parsed without a proxy.
+    exports: (_load, real) =>
       `export const SocksClient = {
-  createConnection: (...args) => ${load}.SocksClient.createConnection(...args)
+  createConnection: async (...args) =>
+    // A CommonJS module's chunk exports its module.exports as default.
+    (await import(${JSON.stringify(real)})).default.SocksClient.createConnection(
+      ...args
+    )
 }`
   }
 }
@@ -177,7 +183,8 @@ const deferred = {
     })
     build.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
       contents: `let real\n${DEFERRED[args.pluginData].exports(
-        `(real ??= require(${JSON.stringify(args.path)}))`
+        `(real ??= require(${JSON.stringify(args.path)}))`,
+        args.path
       )}\n`,
       resolveDir: path.dirname(args.path),
       loader: 'js'
