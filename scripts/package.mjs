@@ -175,20 +175,25 @@ const deferred = {
         pluginData: 'deferred'
       })
       if (real.errors.length > 0) return undefined
+      // Paths relative to the repository, so that dist/ does not depend on
+      // where it is built.
       return {
-        path: real.path,
+        path: path.relative(ROOT, real.path),
         namespace: 'deferred',
         pluginData: args.path
       }
     })
-    build.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-      contents: `let real\n${DEFERRED[args.pluginData].exports(
-        `(real ??= require(${JSON.stringify(args.path)}))`,
-        args.path
-      )}\n`,
-      resolveDir: path.dirname(args.path),
-      loader: 'js'
-    }))
+    build.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => {
+      const real = `./${path.basename(args.path)}`
+      return {
+        contents: `let real\n${DEFERRED[args.pluginData].exports(
+          `(real ??= require(${JSON.stringify(real)}))`,
+          real
+        )}\n`,
+        resolveDir: path.join(ROOT, path.dirname(args.path)),
+        loader: 'js'
+      }
+    })
   }
 }
 
