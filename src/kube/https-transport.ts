@@ -7,7 +7,7 @@ import {
   type KubeConfig,
   type RequestContext
 } from '@kubernetes/client-node'
-import { proxyAgent } from './proxy-agents.js'
+import { proxyAgent, proxyFor } from './proxy-agents.js'
 
 // Sends client-node's requests with Node's own http(s) module instead of
 // client-node's undici fetch. Loading undici takes ~0.2 s of CPU in each
@@ -19,8 +19,8 @@ import { proxyAgent } from './proxy-agents.js'
 // name and skip-verify. Agents are this module's (see agentFor).
 
 /**
- * One agent per KubeConfig and scheme, kept-alive (unless through a
- * proxy-url, see proxyAgent): one TLS handshake for a step's calls instead
+ * One agent per KubeConfig and scheme, kept-alive (unless through a proxy,
+ * see proxyFor and proxyAgent): one TLS handshake for a step's calls instead
  * of one per call. Node
  * pools sockets by host and TLS options (CA, certificate, key, server name,
  * verification), so a certificate that an exec plugin or a rotated file
@@ -36,9 +36,9 @@ function agentFor(kc: KubeConfig, url: URL): http.Agent {
   }
   let agent = mine.get(url.protocol)
   if (!agent) {
-    const proxyUrl = kc.getCurrentCluster()?.proxyUrl
-    agent = proxyUrl
-      ? proxyAgent(proxyUrl, url)
+    const proxy = proxyFor(kc.getCurrentCluster()?.proxyUrl, url)
+    agent = proxy
+      ? proxyAgent(proxy, url)
       : url.protocol === 'http:'
         ? new http.Agent({ keepAlive: true })
         : new https.Agent({ keepAlive: true })
@@ -97,9 +97,9 @@ export async function send(
   // against the name Node checks on a direct connection (tls-server-name,
   // else the server's host). Only there: Node stops reusing connections
   // whose requests bring their own check.
-  const proxyUrl = kc.getCurrentCluster()?.proxyUrl
+  const proxy = proxyFor(kc.getCurrentCluster()?.proxyUrl, url)
   const expected = options.servername ?? url.hostname.replace(/^\[|\]$/g, '')
-  const identity: https.RequestOptions = proxyUrl?.startsWith('socks')
+  const identity: https.RequestOptions = proxy?.startsWith('socks')
     ? {
         checkServerIdentity: (_host, certificate) =>
           tls.checkServerIdentity(expected, certificate)

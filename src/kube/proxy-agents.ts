@@ -1,4 +1,5 @@
 import type * as http from 'node:http'
+import { getProxyUrl } from '@actions/http-client/lib/proxy'
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent'
 import { SocksProxyAgent } from 'socks-proxy-agent'
 
@@ -6,7 +7,21 @@ import { SocksProxyAgent } from 'socks-proxy-agent'
 export const PROXY_TUNNEL_MS = 30_000
 
 /**
- * The agent for a cluster with a proxy-url, of the kind client-node's
+ * The proxy the calls to `server` go through: the kubeconfig's proxy-url,
+ * else the runner's HTTPS_PROXY (HTTP_PROXY for http://) unless NO_PROXY
+ * names the host or it is a loopback address. Those are the rules
+ * @actions/http-client applies to the action's GitHub calls; kubectl, too,
+ * follows these variables when the kubeconfig names no proxy.
+ */
+export function proxyFor(
+  proxyUrl: string | undefined,
+  server: URL
+): string | undefined {
+  return proxyUrl || getProxyUrl(server)?.href
+}
+
+/**
+ * The agent for a cluster behind a proxy, of the kind client-node's
  * createAgent picks (hpagent for an HTTP(S) proxy, socks-proxy-agent for
  * socks*://), with two differences. It holds no TLS options, so each
  * request's CA, certificate and key apply (Node pools sockets by them;
