@@ -57,6 +57,34 @@ afterAll(async () => {
   await deleteNamespace(admin, setup.namespace)
 })
 
+/**
+ * Runs main and post with every cluster's proxy-url set to `proxyUrl` and
+ * checks that all calls went through it (`seen`: where the proxy connected,
+ * appended to as it goes) and that post says it revoked the token.
+ */
+async function runThrough(
+  runner: ReturnType<typeof newRunner>,
+  proxyUrl: string,
+  seen: string[],
+  mainConnections: number
+): Promise<void> {
+  const kubeconfig = bootstrapWith((doc) => {
+    for (const entry of doc.clusters) entry.cluster['proxy-url'] = proxyUrl
+  })
+  const server = new URL(setup.server).host
+  const main = await runner.main(inputs(kubeconfig))
+  expect(main.stdout).not.toContain('::error::')
+  expect(main.code).toBe(0)
+  expect(seen.length).toBeGreaterThanOrEqual(mainConnections)
+  expect(new Set(seen)).toEqual(new Set([server]))
+
+  const before = seen.length
+  const post = await runner.post(inputs(kubeconfig))
+  expect(post.code).toBe(0)
+  expect(post.stdout).toContain('Revoked the token')
+  expect(seen.length).toBeGreaterThan(before)
+}
+
 describe('client-node paths the bundle keeps', () => {
   it('logs in through an exec credential plugin', async () => {
     // The plugin reads the minter's token from a file, so it is never in argv.
@@ -125,26 +153,9 @@ describe('client-node paths the bundle keeps', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
     const { port } = proxy.address() as net.AddressInfo
     try {
-      const kubeconfig = bootstrapWith((doc) => {
-        for (const entry of doc.clusters) {
-          entry.cluster['proxy-url'] = `http://127.0.0.1:${port}`
-        }
-      })
-      const server = new URL(setup.server).host
-
-      const runner = newRunner()
-      const main = await runner.main(inputs(kubeconfig))
-      expect(main.code).toBe(0)
       // Secret, TokenRequest and the checks as the token (whose kubeconfig
-      // keeps the proxy-url) all went through the proxy.
-      expect(tunnels.length).toBeGreaterThanOrEqual(3)
-      expect(new Set(tunnels)).toEqual(new Set([server]))
-
-      const before = tunnels.length
-      const post = await runner.post(inputs(kubeconfig))
-      expect(post.code).toBe(0)
-      expect(post.stdout).toContain('Revoked the token')
-      expect(tunnels.length).toBeGreaterThan(before)
+      // keeps the proxy-url): a tunnel for each.
+      await runThrough(newRunner(), `http://127.0.0.1:${port}`, tunnels, 3)
       expect(await anchorsIn(admin, setup.namespace)).toHaveLength(0)
     } finally {
       for (const socket of sockets) socket.destroy()
@@ -196,25 +207,7 @@ describe('client-node paths the bundle keeps', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
     const { port } = proxy.address() as net.AddressInfo
     try {
-      const kubeconfig = bootstrapWith((doc) => {
-        for (const entry of doc.clusters) {
-          entry.cluster['proxy-url'] = `socks5://127.0.0.1:${port}`
-        }
-      })
-      const server = new URL(setup.server).host
-
-      const runner = newRunner()
-      const main = await runner.main(inputs(kubeconfig))
-      expect(main.stdout).not.toContain('::error::')
-      expect(main.code).toBe(0)
-      expect(targets.length).toBeGreaterThanOrEqual(1)
-      expect(new Set(targets)).toEqual(new Set([server]))
-
-      const before = targets.length
-      const post = await runner.post(inputs(kubeconfig))
-      expect(post.code).toBe(0)
-      expect(post.stdout).toContain('Revoked the token')
-      expect(targets.length).toBeGreaterThan(before)
+      await runThrough(newRunner(), `socks5://127.0.0.1:${port}`, targets, 1)
       expect(await anchorsIn(admin, setup.namespace)).toHaveLength(0)
     } finally {
       for (const socket of sockets) socket.destroy()
