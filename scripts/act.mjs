@@ -23,6 +23,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { findGo } from './go.mjs'
 
 export const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -49,21 +50,6 @@ const log = (msg) => console.log(`act: ${msg}`)
 const seconds = (since) => ((Date.now() - since) / 1000).toFixed(1)
 
 // ---------------------------------------------------------------- build
-
-function findGo() {
-  if (process.env.GO) return process.env.GO
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir || '.', 'go')
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK)
-      return candidate
-    } catch {
-      // not here, keep looking
-    }
-  }
-  if (fs.existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go'
-  throw new Error('no Go toolchain found (need Go >= 1.25); set GO=/path/to/go')
-}
 
 /** The version the installed binary reports, or '' when there is none. */
 function installedVersion(bin) {

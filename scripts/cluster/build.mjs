@@ -13,21 +13,7 @@ import {
   log,
   seconds
 } from './common.mjs'
-
-function findGo() {
-  if (process.env.GO) return process.env.GO
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir || '.', 'go')
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK)
-      return candidate
-    } catch {
-      // not here, keep looking
-    }
-  }
-  if (fs.existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go'
-  fail('no Go toolchain found (need Go >= 1.25); set GO=/path/to/go')
-}
+import { findGo } from '../go.mjs'
 
 // The Kubernetes version comes from go.mod so the ldflags cannot drift from
 // the code actually compiled in.
@@ -90,7 +76,12 @@ export function build({ force }) {
   ].filter((t) => force || isStale(t.out, srcMtime))
   if (targets.length === 0) return
 
-  const go = findGo()
+  let go
+  try {
+    go = findGo()
+  } catch (error) {
+    fail(error.message)
+  }
   const v = k8sVersion()
   // -s -w: no symbol/DWARF tables, they only make the binaries bigger.
   const ldflags = [
