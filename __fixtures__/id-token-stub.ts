@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fakeJwt } from './tokens.ts'
+import { closeServer } from './close-server.ts'
 
 export const STUB_ISSUER = 'https://token.actions.githubusercontent.com'
 
@@ -76,12 +77,6 @@ export class IdTokenStub {
   }
 
   async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve()
-      })
-    })
-    this.server.closeAllConnections()
-    await closed
+    await closeServer(this.server)
   }
 }

@@ -12,6 +12,7 @@ import {
   type MintOptions,
   type OidcIssuer
 } from './oidc-issuer.ts'
+import { closeServer } from '../../../__fixtures__/close-server.ts'
 
 /** One request the endpoint answered. */
 export interface IdTokenRequest {
@@ -125,12 +126,6 @@ export class IdTokenEndpoint {
   }
 
   async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve()
-      })
-    })
-    this.server.closeAllConnections()
-    await closed
+    await closeServer(this.server)
   }
 }

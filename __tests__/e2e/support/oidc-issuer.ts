@@ -15,6 +15,7 @@ import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { closeServer } from '../../../__fixtures__/close-server.ts'
 
 /** A CA and a serving certificate for 127.0.0.1 / ::1 / localhost, as PEM. */
 export interface LoopbackTls {
@@ -334,14 +335,8 @@ export class OidcIssuer {
   }
 
   async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve()
-      })
-    })
     // The API server keeps its connection to the issuer alive.
-    this.server.closeAllConnections()
-    await closed
+    await closeServer(this.server)
   }
 }
 

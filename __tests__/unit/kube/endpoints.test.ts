@@ -22,6 +22,7 @@ import {
 import { abortWith } from '../../../src/kube/deadline.js'
 import { networkCode } from '../../../src/kube/api-errors.js'
 import { loopbackCertificate } from '../../../__fixtures__/tls.js'
+import { closeServer } from '../../../__fixtures__/close-server.js'
 
 interface Seen {
   method: string
@@ -386,8 +387,7 @@ describe('https-transport.ts (unit, against a loopback HTTPS server)', () => {
   })
 
   afterAll(async () => {
-    tlsServer.closeAllConnections()
-    await new Promise((resolve) => tlsServer.close(resolve))
+    await closeServer(tlsServer)
   })
 
   function tlsKubeConfig(

@@ -31,6 +31,7 @@ import {
 import { TestRunner } from '../../../__fixtures__/runner.js'
 import { loopbackCertificate } from '../../../__fixtures__/tls.js'
 import { SERVER } from '../../../__fixtures__/tokens.js'
+import { closeServer } from '../../../__fixtures__/close-server.js'
 
 /** A 429 or 503 as client-node throws it, with a Retry-After header. */
 function withRetryAfter(code: number, value: string): Error {
@@ -341,8 +342,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  await closeServer(server)
 })
 
 function scriptedCluster(): KubeConfig {
