@@ -1,4 +1,7 @@
+import { errorMessage } from '../errors.js'
 import { parseJobContext } from '../github/job-context.js'
+import type { JobFacts } from '../github/job-facts.js'
+import { redact } from '../runner/masking.js'
 import { decideAutoLifetime, type LifetimeSource } from './auto-lifetime.js'
 import { formatDuration } from './duration.js'
 
@@ -60,19 +63,32 @@ export async function decideLifetime(
       reason: `duration: ${formatDuration(request.seconds)}`
     }
   }
-  // Only `auto` reads GitHub, so only it loads the Octokit client.
-  const { connectGitHub, readJobFacts, runCoordinatesFromEnv } =
-    await import('../github/job-facts.js')
-  const api = connectGitHub({
-    token: job.githubToken,
-    apiUrl: env.GITHUB_API_URL
-  })
-  const facts = await readJobFacts(
-    api,
-    parseJobContext(job.jobContext),
-    runCoordinatesFromEnv(env),
-    job.jobTimeoutMinutes === undefined
-  )
+  const readTimeout = job.jobTimeoutMinutes === undefined
+  let facts: JobFacts
+  try {
+    // Only `auto` reads GitHub, so only it loads the Octokit client.
+    const { connectGitHub, readJobFacts, runCoordinatesFromEnv } =
+      await import('../github/job-facts.js')
+    const api = connectGitHub({
+      token: job.githubToken,
+      apiUrl: env.GITHUB_API_URL
+    })
+    facts = await readJobFacts(
+      api,
+      parseJobContext(job.jobContext),
+      runCoordinatesFromEnv(env),
+      readTimeout
+    )
+  } catch (error) {
+    // @actions/github sets up its proxy when it is loaded, and throws for
+    // an HTTPS_PROXY it cannot use (socks5://, which the Kubernetes calls
+    // can): that falls back like any other unread fact.
+    const why = `the GitHub client could not be set up (${redact(errorMessage(error))})`
+    facts = {
+      start: { ok: false, why },
+      timeout: readTimeout ? { kind: 'unreadable', why } : undefined
+    }
+  }
   const auto = decideAutoLifetime({
     ...facts,
     now: new Date(),
