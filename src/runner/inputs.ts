@@ -3,6 +3,8 @@ import * as core from '@actions/core'
 import { formatDuration, parseDuration } from '../token/duration.js'
 import { InputError, quoted } from '../errors.js'
 import { isDnsLabel, isDnsSubdomain } from '../kube/formats.js'
+import { userinfoOf } from '../kube/kubeconfig-references.js'
+import { maskSecret } from './masking.js'
 import {
   MAX_SECONDS,
   MIN_SECONDS,
@@ -201,26 +203,31 @@ const OIDC_INPUTS = [
 
 /** `https://host[:port][/path]`, with no credentials in it. */
 function parseServer(raw: string): string {
+  // First, so that no sentence below can echo a password: it is masked and
+  // never quoted.
+  const userinfo = userinfoOf(raw)
+  if (userinfo) {
+    maskSecret(userinfo.user)
+    maskSecret(userinfo.password)
+    throw new InputError(
+      `Input 'server' carries a user name or password, which this action ` +
+        `never sends: remove them and keep only https://host:port.`
+    )
+  }
   let url: URL
   try {
     url = new URL(raw)
   } catch {
     throw new InputError(
-      `Input 'server' is '${raw}', which is not a URL: set it to the API ` +
-        `server's address, such as https://203.0.113.10:6443.`
+      `Input 'server' is ${quoted(raw)}, which is not a URL: set it to the ` +
+        `API server's address, such as https://203.0.113.10:6443.`
     )
   }
   if (url.protocol !== 'https:') {
     throw new InputError(
-      `Input 'server' is '${raw}', which is not an https:// URL: use the API ` +
-        `server's https:// address, since the ID token is only ever sent over TLS.`
-    )
-  }
-  // Never echo a URL that may hold a password.
-  if (url.username !== '' || url.password !== '') {
-    throw new InputError(
-      `Input 'server' carries a user name or password, which this action ` +
-        `never sends: remove them and keep only https://host:port.`
+      `Input 'server' is ${quoted(raw)}, which is not an https:// URL: use ` +
+        `the API server's https:// address, since the ID token is only ever ` +
+        `sent over TLS.`
     )
   }
   return raw

@@ -295,6 +295,29 @@ describe('inputs.ts', () => {
       expect(error.message).not.toContain('hunter2')
     })
 
+    it.each([
+      [
+        'an http:// server',
+        'http://admin:pw-http-4417@203.0.113.10:6443',
+        'pw-http-4417'
+      ],
+      [
+        'a server that is not a URL',
+        'https://admin:pw-nourl-5523@k8s example.com',
+        'pw-nourl-5523'
+      ]
+    ])(
+      'never echoes a password in %s either, and masks it',
+      (_what, server, password) => {
+        const error = inputError({ ...OIDC, server })
+        expect(error.message).toMatch(/carries a user name or password/)
+        expect(error.message).not.toContain(password)
+        expect(
+          runner.commands('add-mask').some((line) => line.includes(password))
+        ).toBe(true)
+      }
+    )
+
     it('rejects empty certificate-authority-data when post reads it again', () => {
       runner.setInputs({ 'certificate-authority-data': '' })
       expect(() => getCaDataInput()).toThrow(
