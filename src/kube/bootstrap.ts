@@ -202,6 +202,8 @@ export function loadBootstrap(
   ] as const) {
     const userinfo = url ? userinfoOf(url) : undefined
     if (!userinfo) continue
+    // A token is often the user part (https://TOKEN@proxy): mask both.
+    maskSecret(userinfo.user)
     maskSecret(userinfo.password)
     throw new InputError(
       `The cluster ${quoted(cluster.name)} in ${where} has a user name or password ` +

@@ -10,6 +10,7 @@ import {
   reloadBootstrap
 } from '../../../src/kube/bootstrap.js'
 import { InputError } from '../../../src/errors.js'
+import { TestRunner } from '../../../__fixtures__/runner.js'
 
 const SECRET = 'bootstrap-secret-token-value-1234567890'
 
@@ -399,6 +400,32 @@ describe('bootstrap.ts refuses credentials in URLs (F2)', () => {
       )
     }
   )
+
+  it('masks a token given as the user part of a proxy-url', () => {
+    const runner = new TestRunner()
+    try {
+      const content = kubeconfig((doc) => {
+        doc.clusters = [
+          {
+            name: 'c',
+            cluster: {
+              server: 'https://127.0.0.1:6443',
+              'certificate-authority-data': 'Q0E=',
+              'proxy-url': 'http://proxytoken-77c1e0@127.0.0.1:3128'
+            }
+          }
+        ]
+      })
+      expect(thrown(() => loadBootstrap(input, content))).toBeInstanceOf(
+        InputError
+      )
+      expect(runner.commands('add-mask')).toContain(
+        '::add-mask::proxytoken-77c1e0'
+      )
+    } finally {
+      runner.restore()
+    }
+  })
 
   it('keeps a proxy-url without credentials', () => {
     const content = kubeconfig((doc) => {
