@@ -108,8 +108,10 @@ function deniedUser(status: KubeStatus): string {
 /**
  * The OIDC bootstrap's refusals. Every refused ID token gets the same 401
  * body, whatever the cause (issuer, audience, a claim rule, expiry), so the
- * sentence names both things to check. A 403 means the token was accepted
- * and RBAC said no: name the user it was mapped to and the Role it needs.
+ * sentence names both things to check. A 403 that no quota, admission
+ * policy or terminating namespace explains (notRbac, asked first) means the
+ * token was accepted and RBAC said no: name the user it was mapped to and
+ * the Role it needs.
  */
 function describeOidcRefusal(
   status: number,
@@ -292,6 +294,11 @@ export function describeApiError(
         `'excess-privilege: off' and no 'expect-*' checks.`
     )
   }
+  // Admission policies answer with 403, or 422 (a ValidatingAdmissionPolicy's
+  // default reason) or whatever code they chose: recognise them by message,
+  // whichever identity was refused.
+  const refused = status < 500 ? notRbac(body, call) : undefined
+  if (refused) return refused
   const oidcRefusal =
     call.oidc && call.operation !== 'review'
       ? describeOidcRefusal(status, body, call, call.oidc)
@@ -304,10 +311,6 @@ export function describeApiError(
         `kubeconfig in the 'kubeconfig' input (or KUBECONFIG).`
     )
   }
-  // Admission policies answer with 403, or 422 (a ValidatingAdmissionPolicy's
-  // default reason) or whatever code they chose: recognise them by message.
-  const refused = status < 500 ? notRbac(body, call) : undefined
-  if (refused) return refused
   // A 403 whose message is not RBAC's own wording (another authorizer, say)
   // keeps the server's words next to the RBAC advice.
   let unusual = ''

@@ -409,6 +409,30 @@ describe('api-errors.ts with the OIDC bootstrap (unit, mocked API errors)', () =
     }
   })
 
+  it('says a quota or an admission policy refused, not RBAC, for the ID-token identity too', () => {
+    const secret = 'secrets "ephemeral-scan-token-4242-1-abc" is forbidden'
+    const quota = describe1(
+      apiException(403, {
+        reason: 'Forbidden',
+        message: `${secret}: exceeded quota: no-secrets, requested: secrets=1, used: secrets=0, limited: secrets=0`
+      }),
+      oidcCreate
+    )
+    expect(quota).toMatch(/^A ResourceQuota in namespace 'scans' refused/)
+    const webhook = describe1(
+      apiException(403, {
+        reason: 'Forbidden',
+        message:
+          'admission webhook "tokens.example.com" denied the request: no tokens today'
+      }),
+      oidcMint
+    )
+    expect(webhook).toMatch(/^An admission webhook or policy refused/)
+    for (const message of [quota, webhook]) {
+      expect(message).not.toContain('bind that User')
+    }
+  })
+
   it('names the issuer the token came from (GitHub Enterprise Server has its own)', () => {
     const message = describe1(unauthorized, {
       ...oidcMint,
