@@ -576,6 +576,10 @@ describe('main.ts', () => {
       expectFailedWithOneError(/authenticates as 'system:anonymous'/)
       expect(api.deleteSecret).toHaveBeenCalledTimes(1)
       expectNothingLeft()
+      // The summary, written before the proof is enforced, does not call it verified.
+      const summary = runner.read('GITHUB_STEP_SUMMARY')
+      expect(summary).toContain('no: it authenticates as system:anonymous')
+      expect(summary).not.toContain('yes (system:anonymous)')
     })
 
     it('removes the directory and revokes the token when the kubeconfig cannot be written', async () => {

@@ -49,6 +49,14 @@ function available(): boolean {
   return (process.env.GITHUB_STEP_SUMMARY ?? '') !== ''
 }
 
+/** The summary is written before enforceProof: say what the review found. */
+function verifiedWords(username: string, proof: Proof | undefined): string {
+  if (!proof?.identity) return 'no'
+  return proof.identity.username === username
+    ? `yes (${username})`
+    : `no: it authenticates as ${proof.identity.username}`
+}
+
 export async function writeMainSummary(
   facts: MintFacts,
   proof: Proof | undefined
@@ -60,10 +68,7 @@ export async function writeMainSummary(
       { data: 'Value', header: true }
     ],
     ['Identity', facts.username],
-    [
-      'Verified with SelfSubjectReview',
-      proof?.identity ? `yes (${proof.identity.username})` : 'no'
-    ],
+    ['Verified with SelfSubjectReview', verifiedWords(facts.username, proof)],
     ['Namespace', facts.namespace],
     [
       'Audiences',
