@@ -16,35 +16,44 @@ import { proxyAgent, proxyFor } from './proxy-agents.js'
 // detail of the connection through client-node's applyToHTTPSOptions, which
 // its exec/attach WebSockets use: credential headers (token, exec plugin,
 // auth provider, impersonation), CA, client certificate and key, TLS server
-// name and skip-verify. Agents are this module's (see agentFor).
+// name and skip-verify. Agents are this module's (see routeFor).
+
+/** How one KubeConfig reaches its server over one scheme. */
+interface Route {
+  agent: http.Agent
+  /** The proxy, if any (see proxyFor). */
+  proxy?: string
+}
 
 /**
- * One agent per KubeConfig and scheme, kept-alive (unless through a proxy,
- * see proxyFor and proxyAgent): one TLS handshake for a step's calls instead
- * of one per call. Node
- * pools sockets by host and TLS options (CA, certificate, key, server name,
- * verification), so a certificate that an exec plugin or a rotated file
- * changes gets its own connection, never another's.
+ * One route per KubeConfig and scheme, kept-alive (unless through a proxy,
+ * see proxyAgent): one TLS handshake for a step's calls instead of one per
+ * call. Node pools sockets by host and TLS options (CA, certificate, key,
+ * server name, verification), so a certificate that an exec plugin or a
+ * rotated file changes gets its own connection, never another's.
  */
-const agents = new WeakMap<KubeConfig, Map<string, http.Agent>>()
+const routes = new WeakMap<KubeConfig, Map<string, Route>>()
 
-function agentFor(kc: KubeConfig, url: URL): http.Agent {
-  let mine = agents.get(kc)
+function routeFor(kc: KubeConfig, url: URL): Route {
+  let mine = routes.get(kc)
   if (!mine) {
-    mine = new Map<string, http.Agent>()
-    agents.set(kc, mine)
+    mine = new Map<string, Route>()
+    routes.set(kc, mine)
   }
-  let agent = mine.get(url.protocol)
-  if (!agent) {
+  let route = mine.get(url.protocol)
+  if (!route) {
     const proxy = proxyFor(kc.getCurrentCluster()?.proxyUrl, url)
-    agent = proxy
-      ? proxyAgent(proxy, url)
-      : url.protocol === 'http:'
-        ? new http.Agent({ keepAlive: true })
-        : new https.Agent({ keepAlive: true })
-    mine.set(url.protocol, agent)
+    route = proxy
+      ? { agent: proxyAgent(proxy, url), proxy }
+      : {
+          agent:
+            url.protocol === 'http:'
+              ? new http.Agent({ keepAlive: true })
+              : new https.Agent({ keepAlive: true })
+        }
+    mine.set(url.protocol, route)
   }
-  return agent
+  return route
 }
 
 /** Leading and trailing HTTP whitespace, which fetch strips from header values. */
@@ -73,8 +82,8 @@ export async function send(
   const url = new URL(request.getUrl())
   const options: https.RequestOptions = {}
   await kc.applyToHTTPSOptions(options)
-  // Not client-node's agent (options.agent): see agentFor and proxyAgent.
-  const agent = agentFor(kc, url)
+  // Not client-node's agent (options.agent): see routeFor and proxyAgent.
+  const { agent, proxy } = routeFor(kc, url)
   const body = request.getBody()
   if (body !== undefined && typeof body !== 'string') {
     throw new Error('https-transport sends JSON text bodies only')
@@ -97,7 +106,6 @@ export async function send(
   // against the name Node checks on a direct connection (tls-server-name,
   // else the server's host). Only there: Node stops reusing connections
   // whose requests bring their own check.
-  const proxy = proxyFor(kc.getCurrentCluster()?.proxyUrl, url)
   const expected = options.servername ?? url.hostname.replace(/^\[|\]$/g, '')
   const identity: https.RequestOptions = proxy?.startsWith('socks')
     ? {
