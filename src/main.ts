@@ -41,7 +41,7 @@ export async function run(): Promise<void> {
       inputs.maxDurationSeconds,
       inputs
     )
-    if (lifetime.warning) core.warning(lifetime.warning)
+    if (lifetime.warning) core.warning(redact(lifetime.warning))
 
     record.bootstrap(bootstrap.ref)
     const api = connect(bootstrap.kc, bounds, bootstrap.oidc)
