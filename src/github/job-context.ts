@@ -20,11 +20,23 @@ export interface JobContext {
   workflowFilePath?: string
 }
 
-// What GitHub accepts as owner and repository names; anything else would be
-// spliced into an API path, so it is dropped rather than trusted.
-const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/
-// SHA-1, or SHA-256 for repositories that use it.
-const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i
+// What GitHub accepts as owner and repository names (never `.` or `..`);
+// anything else would be spliced into an API path, so it is dropped rather
+// than trusted.
+const REPOSITORY =
+  /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/((?!\.\.?$)[A-Za-z0-9._-]{1,100})$/
+/** SHA-1, or SHA-256 for repositories that use it. */
+export const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i
+
+/** `owner/repo` split, when both are names GitHub accepts. */
+export function splitRepository(
+  repository: string | undefined
+): { owner: string; repo: string } | undefined {
+  const match = REPOSITORY.exec(repository ?? '')
+  return match?.[1] && match[2]
+    ? { owner: match[1], repo: match[2] }
+    : undefined
+}
 
 function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined

@@ -1,7 +1,7 @@
 import { getOctokit } from '@actions/github'
 import { retry } from '@octokit/plugin-retry'
 import { isDeadlineError, within } from '../kube/deadline.js'
-import type { JobContext } from './job-context.js'
+import { COMMIT_SHA, splitRepository, type JobContext } from './job-context.js'
 import {
   jobTimeoutFromWorkflow,
   type WorkflowTimeout
@@ -217,15 +217,6 @@ async function call<T>(
   }
 }
 
-function splitRepository(
-  repository: string | undefined
-): { owner: string; repo: string } | undefined {
-  const match = /^([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)$/.exec(repository ?? '')
-  return match?.[1] && match[2]
-    ? { owner: match[1], repo: match[2] }
-    : undefined
-}
-
 function timestamp(value: unknown): Date | undefined {
   if (typeof value !== 'string') return undefined
   const date = new Date(value)
@@ -360,7 +351,7 @@ export interface WorkflowLocation {
 
 /** `owner/repo/path@ref`, for messages. */
 export function describeLocation(location: WorkflowLocation): string {
-  const ref = /^[0-9a-f]{40,64}$/i.test(location.ref)
+  const ref = COMMIT_SHA.test(location.ref)
     ? location.ref.slice(0, 7)
     : location.ref
   return `${location.owner}/${location.repo}/${location.path}@${ref}`
@@ -387,7 +378,8 @@ export function workflowLocation(
     }
   }
   const match = WORKFLOW_REF.exec(run.workflowRef?.trim() ?? '')
-  if (!match?.[1] || !match[2] || !match[3]) {
+  const where = splitRepository(`${match?.[1] ?? ''}/${match?.[2] ?? ''}`)
+  if (!where || !match?.[3]) {
     return {
       ok: false,
       why: run.workflowRef
@@ -396,13 +388,10 @@ export function workflowLocation(
     }
   }
   const sha = run.workflowSha?.trim() ?? ''
-  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(sha)) {
+  if (!COMMIT_SHA.test(sha)) {
     return { ok: false, why: 'GITHUB_WORKFLOW_SHA is not a commit' }
   }
-  return {
-    ok: true,
-    value: { owner: match[1], repo: match[2], path: match[3], ref: sha }
-  }
+  return { ok: true, value: { ...where, path: match[3], ref: sha } }
 }
 
 /** A workflow file's text and where it came from. */

@@ -82,6 +82,13 @@ describe('job-context.ts (unit)', () => {
           .workflowFilePath
       ).toBeUndefined()
     }
+    // `.` and `..` are not repository names: they would walk up the API path.
+    for (const repository of ['octo-org/..', 'octo-org/.']) {
+      expect(
+        parseJobContext(JSON.stringify({ workflow_repository: repository }))
+          .workflowRepository
+      ).toBeUndefined()
+    }
     // SHA-256 repositories have 64-hex commits.
     expect(
       parseJobContext(JSON.stringify({ workflow_sha: 'a'.repeat(64) }))

@@ -408,6 +408,18 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
     expect(why(workflowLocation({}, { ...RUN, workflowSha: 'main' }))).toBe(
       'GITHUB_WORKFLOW_SHA is not a commit'
     )
+    expect(
+      why(
+        workflowLocation(
+          {},
+          { ...RUN, workflowRef: 'octo-org/../.github/workflows/x.yml@main' }
+        )
+      )
+    ).toBe('GITHUB_WORKFLOW_REF does not name a workflow file')
+    // A 50-hex ref is neither SHA-1 nor SHA-256: a commit 40 or 64 long.
+    expect(
+      why(workflowLocation({}, { ...RUN, workflowSha: 'a'.repeat(50) }))
+    ).toBe('GITHUB_WORKFLOW_SHA is not a commit')
   })
 
   it('reads both facts at once, and the timeout of the job in its file', async () => {
