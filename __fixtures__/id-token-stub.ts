@@ -3,12 +3,31 @@
 // unsigned GitHub-shaped JWT (nothing verifies it in unit tests; the e2e
 // tests use a signing issuer that a real API server trusts).
 import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
 import * as http from 'node:http'
+import * as path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { fakeJwt } from './tokens.ts'
 import { closeServer } from './close-server.ts'
 
 export const STUB_ISSUER = 'https://token.actions.githubusercontent.com'
+
+/** The OIDC inputs' values in unit tests. */
+export const OIDC_SERVER = 'https://203.0.113.10:6443'
+export const OIDC_AUDIENCE = 'https://k8s.example.com'
+/** A real X.509 certificate (the e2e tests' unrelated CA): the CA input must parse. */
+export const OIDC_CA_PEM = fs.readFileSync(
+  path.join(
+    import.meta.dirname,
+    '..',
+    '__tests__',
+    'e2e',
+    'support',
+    'wrong-ca.pem'
+  ),
+  'utf8'
+)
+export const OIDC_CA_DATA = Buffer.from(OIDC_CA_PEM).toString('base64')
 
 export interface StubRequest {
   audience: string | null

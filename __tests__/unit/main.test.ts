@@ -26,7 +26,13 @@ import {
   type FakeClusterApi,
   type FakeTokenApi
 } from '../../__fixtures__/fake-cluster-api.js'
-import { IdTokenStub, STUB_ISSUER } from '../../__fixtures__/id-token-stub.js'
+import {
+  IdTokenStub,
+  OIDC_AUDIENCE,
+  OIDC_CA_DATA,
+  OIDC_SERVER,
+  STUB_ISSUER
+} from '../../__fixtures__/id-token-stub.js'
 import { TestRunner } from '../../__fixtures__/runner.js'
 import {
   BOOTSTRAP_TOKEN,
@@ -672,13 +678,8 @@ describe('main.ts', () => {
 
 describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-token stand-in)', () => {
   // A parseable CA: the OIDC inputs are checked as X.509.
-  const CA = Buffer.from(
-    fs.readFileSync(
-      path.join(import.meta.dirname, '..', 'e2e', 'support', 'wrong-ca.pem')
-    )
-  ).toString('base64')
-  const OIDC_SERVER = 'https://203.0.113.10:6443'
-  const AUDIENCE = 'https://k8s.example.com'
+  const CA = OIDC_CA_DATA
+  const AUDIENCE = OIDC_AUDIENCE
   let stub: IdTokenStub
 
   beforeEach(async () => {

@@ -11,13 +11,13 @@ import {
   parseList
 } from '../../../src/runner/inputs.js'
 import { TestRunner } from '../../../__fixtures__/runner.js'
+import {
+  OIDC_CA_DATA,
+  OIDC_CA_PEM
+} from '../../../__fixtures__/id-token-stub.js'
 
-// A real X.509 certificate (the e2e tests' unrelated CA): the CA input must parse.
-const CA_PEM = fs.readFileSync(
-  path.join(import.meta.dirname, '..', '..', 'e2e', 'support', 'wrong-ca.pem'),
-  'utf8'
-)
-const CA_DATA = Buffer.from(CA_PEM).toString('base64')
+const CA_PEM = OIDC_CA_PEM
+const CA_DATA = OIDC_CA_DATA
 const OIDC = {
   'oidc-audience': 'https://k8s.example.com',
   server: 'https://203.0.113.10:6443',
