@@ -92,7 +92,7 @@ async function kubeconfigDemo(): Promise<void> {
       'excess-privilege': 'fail'
     }
 
-    say("Running the action's main step (dist/index.js), as the runner would:")
+    say("Running the action's main step (dist/main.js), as the runner would:")
     const main = await runner.main(inputs)
     if (main.code !== 0) throw new Error('the main step failed')
     const file = main.outputs.kubeconfig ?? ''
@@ -123,7 +123,7 @@ async function kubeconfigDemo(): Promise<void> {
     }
 
     say(
-      'Running the post step (dist/index.js again; it knows it is post from the saved state):'
+      'Running the post step (dist/post.js), which acts only on the record main saved:'
     )
     const post = await runner.post(inputs)
     showStep(post.stdout, [token, setup.minterToken])

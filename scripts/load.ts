@@ -1,4 +1,4 @@
-// `npm run load`: N concurrent main+post runs of the bundled dist/index.js
+// `npm run load`: N concurrent main+post runs of the bundled dist/main.js and dist/post.js
 // against the local test cluster (loopback only), then figures: successes,
 // retries (the debug lines the action prints per retry), p50/p95 of main and
 // post, and the per-run Secrets left behind. Figures, not assertions.

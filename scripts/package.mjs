@@ -1,25 +1,27 @@
 #!/usr/bin/env node
-// `npm run package`: rebuild dist/ in two passes.
+// `npm run package`: rebuild dist/ with esbuild, in one pass.
 //
-// 1. esbuild bundles src/index.ts into .build/ with tree shaking and code
-//    splitting (main, post and `duration: auto`'s GitHub client are separate
-//    chunks). It is told that @kubernetes/client-node and @actions/core have
-//    no import-time side effects (true, but their package.json files do not
-//    say so): otherwise client-node's barrel file pulls in every generated
-//    model and API group, and @actions/core its OIDC client with undici 6,
-//    whether used or not. ncc (webpack) cannot be told this, which is why its
-//    bundle was 5.6 MB.
-// 2. ncc packages that output into dist/ as before (ESM, dist/package.json).
+// esbuild bundles the two entries (src/entry/main.ts for `runs.main`,
+// src/entry/post.ts for `runs.post`) into dist/ with tree shaking and code
+// splitting: what both steps use is shared chunks, and `duration: auto`'s
+// GitHub client is a chunk of its own that only main loads, on demand. It
+// is told that @kubernetes/client-node and @actions/core have no
+// import-time side effects (true, but their package.json files do not say
+// so): otherwise client-node's barrel file pulls in every generated model
+// and API group, and @actions/core its OIDC client with undici 6, whether
+// used or not. ncc (webpack) cannot be told this, which is why its bundle
+// was 5.6 MB. A second ncc pass over esbuild's output used to follow; it
+// only renamed and re-minified the chunks (esbuild's output runs as it is:
+// no assets, no native modules), and it can package one entry only, so it
+// went with the single entry.
 //
-// Both passes are deterministic: the same sources give the same dist/.
-import { spawnSync } from 'node:child_process'
+// The build is deterministic: the same sources give the same dist/.
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const BUILD = path.join(ROOT, '.build')
 const DIST = path.join(ROOT, 'dist')
 
 // Packages whose modules may be dropped when nothing from them is used.
@@ -197,13 +199,14 @@ const deferred = {
   }
 }
 
-fs.rmSync(BUILD, { recursive: true, force: true })
 fs.rmSync(DIST, { recursive: true, force: true })
 
 const result = await esbuild.build({
   absWorkingDir: ROOT,
-  entryPoints: ['src/index.ts'],
-  outdir: BUILD,
+  // Output names the runner starts: dist/main.js and dist/post.js.
+  entryPoints: { main: 'src/entry/main.ts', post: 'src/entry/post.ts' },
+  outdir: DIST,
+  chunkNames: 'chunk-[hash]',
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -241,7 +244,11 @@ for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
   }
 }
 // What each chunk holds, for https://esbuild.github.io/analyze/ or a script.
-fs.writeFileSync(path.join(BUILD, 'meta.json'), JSON.stringify(result.metafile))
+fs.mkdirSync(path.join(ROOT, '.build'), { recursive: true })
+fs.writeFileSync(
+  path.join(ROOT, '.build', 'meta.json'),
+  JSON.stringify(result.metafile)
+)
 // Only @actions/github's undici may be in the bundle, and only in the
 // chunk `duration: auto` loads.
 for (const [name, output] of Object.entries(result.metafile.outputs)) {
@@ -253,19 +260,4 @@ for (const [name, output] of Object.entries(result.metafile.outputs)) {
   }
 }
 // esbuild writes .js files as ES modules; Node needs to be told so.
-fs.writeFileSync(path.join(BUILD, 'package.json'), '{"type":"module"}\n')
-
-const ncc = spawnSync(
-  path.join(ROOT, 'node_modules', '.bin', 'ncc'),
-  [
-    'build',
-    path.join(BUILD, 'index.js'),
-    '-o',
-    DIST,
-    '-m',
-    '--target',
-    'es2022'
-  ],
-  { cwd: ROOT, stdio: 'inherit' }
-)
-if (ncc.status !== 0) process.exit(ncc.status ?? 1)
+fs.writeFileSync(path.join(DIST, 'package.json'), '{"type":"module"}\n')

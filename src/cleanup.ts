@@ -3,8 +3,18 @@ import type { ClusterApi } from './kube/cluster-api.js'
 import { describeApiError, httpStatus } from './kube/api-errors.js'
 import { errorMessage } from './errors.js'
 import { removeKubeconfigDir } from './token/kubeconfig-file.js'
-import { deleteCommand, runSelector } from './token/per-run-secret.js'
-import type { RunRecord, RunState } from './runner/state.js'
+import {
+  deleteCommand,
+  runSelector,
+  shellWord
+} from './token/per-run-secret.js'
+import {
+  UntrustedStateError,
+  verifyRunState,
+  type RunRecord,
+  type RunState,
+  type StateExpectations
+} from './runner/state.js'
 
 export interface CleanupReport {
   /** One line per thing done (or found already done). */
@@ -176,7 +186,8 @@ export async function cleanUp(
  */
 export async function rollBack(
   record: RunRecord,
-  api: (() => ClusterApi) | undefined
+  api: (() => ClusterApi) | undefined,
+  expected: StateExpectations | undefined
 ): Promise<CleanupReport> {
   const state = record.current
   if (Object.keys(state).length === 0) {
@@ -184,6 +195,10 @@ export async function rollBack(
   }
   let report: CleanupReport
   try {
+    // The same checks as post's: main's own record passes them, and a
+    // defect that let anything else in would delete nothing.
+    if (!expected) throw new Error('the inputs were not read')
+    verifyRunState(state, expected)
     report = await cleanUp(state, () => {
       if (!api) throw new Error('no API client')
       return api()
@@ -200,15 +215,21 @@ export async function rollBack(
   return report
 }
 
-/** What to say when post cannot tell what main made. */
-export function unreadableState(namespaceInput: string): string {
-  const namespace = namespaceInput.trim() || 'default'
+/**
+ * What post says when it will not act on the saved state: what did not
+ * match (never a value from the record) and how to find what main may have
+ * made. `namespace` is the validated input, or undefined.
+ */
+export function untrustedState(
+  error: UntrustedStateError,
+  namespace: string | undefined
+): string {
   return (
-    `The state the main step saved could not be read, so nothing was cleaned ` +
-    `up: if it created a per-run Secret, find it with 'kubectl get secrets ` +
-    `-n ${namespace} -l ${runSelector()}' and delete it (that revokes the ` +
-    `token); the runner empties RUNNER_TEMP, and so the kubeconfig, at the ` +
-    `end of the job.`
+    `${error.message.replace(/\.$/, '')}, so post deleted nothing: if the ` +
+    `main step created a per-run Secret, find it with 'kubectl get secrets ` +
+    `-n ${shellWord(namespace ?? 'NAMESPACE')} -l ${shellWord(runSelector())}' ` +
+    `and delete it (that revokes the token); the runner empties RUNNER_TEMP, ` +
+    `and so the kubeconfig, at the end of the job.`
   )
 }
 

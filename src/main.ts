@@ -6,10 +6,14 @@ import { connect, type ClusterApi } from './kube/cluster-api.js'
 import { mainBounds, rollbackBounds } from './kube/deadline.js'
 import { rfc3339 } from './kube/formats.js'
 import { enforceProof, proofRequest, proveToken } from './proof/prove-token.js'
-import { getInputs, withholdCredentialsFromChildren } from './runner/inputs.js'
+import {
+  getInputs,
+  mainExpectations,
+  withholdCredentialsFromChildren
+} from './runner/inputs.js'
 import { maskSecret, redact } from './runner/masking.js'
 import { logMint, setOutputs } from './runner/outputs.js'
-import { RunRecord } from './runner/state.js'
+import { RunRecord, type StateExpectations } from './runner/state.js'
 import { mintFacts, writeMainSummary } from './runner/summary.js'
 import * as kubeconfig from './token/kubeconfig-file.js'
 import { decideLifetime } from './token/lifetime.js'
@@ -22,17 +26,22 @@ import { mintToken } from './token/token-request.js'
 export async function run(): Promise<void> {
   // Every call of this step ends within 60 s of its start; the rollback has
   // its own 15 s, so a dead server fails the step well inside 90 s.
-  const bounds = mainBounds()
+  // First: saving the empty record before anything else keeps a STATE_run
+  // planted through $GITHUB_ENV from ever reaching post (see RunRecord).
   const record = new RunRecord()
+  const bounds = mainBounds()
   let rollbackApi: (() => ClusterApi) | undefined
+  let expected: StateExpectations | undefined
   try {
     // Everything that can be wrong with the inputs fails here, before any network call.
     const inputs = getInputs()
     const runnerTemp = kubeconfig.requireRunnerTemp()
+    expected = mainExpectations(inputs, runnerTemp)
     const bootstrap = await openBootstrap(
       inputs.kubeconfig,
       inputs.context,
-      inputs.oidc
+      inputs.oidc,
+      bounds
     )
     maskSecret(inputs.githubToken)
     withholdCredentialsFromChildren()
@@ -79,7 +88,7 @@ export async function run(): Promise<void> {
     setOutputs(inputs, lifetime, minted, file, runnerTemp)
   } catch (error) {
     // A failed main leaves nothing behind; what it cannot undo stays in state for post.
-    const report = await rollBack(record, rollbackApi)
+    const report = await rollBack(record, rollbackApi, expected)
     for (const line of report.done) core.info(`Rolled back: ${line}`)
     for (const problem of report.problems) core.warning(redact(problem))
     core.setFailed(redact(errorMessage(error)))

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { cleanUp, keptInPlace, unreadableState } from './cleanup.js'
+import { cleanUp, keptInPlace, untrustedState } from './cleanup.js'
 import { errorMessage } from './errors.js'
 import { reopenBootstrap } from './kube/bootstrap.js'
 import { connect } from './kube/cluster-api.js'
@@ -8,11 +8,12 @@ import {
   getCaDataInput,
   getCleanupInput,
   getKubeconfigInput,
+  getPostExpectations,
   withholdCredentialsFromChildren
 } from './runner/inputs.js'
 import { redact } from './runner/masking.js'
 import { heldWords } from './runner/outputs.js'
-import { getRunState, UnreadableStateError } from './runner/state.js'
+import { getRunState, UntrustedStateError } from './runner/state.js'
 import { writePostSummary } from './runner/summary.js'
 
 /**
@@ -20,8 +21,12 @@ import { writePostSummary } from './runner/summary.js'
  * It never fails the job; problems become warnings.
  */
 export async function run(): Promise<void> {
+  const expected = getPostExpectations()
   try {
-    const state = getRunState()
+    // Post acts only on a record main could have made, checked against
+    // what post knows for itself: a record an earlier step planted deletes
+    // nothing and sends no credential anywhere.
+    const state = getRunState(expected)
     if (!state) {
       core.info('Nothing to clean up: the main step created nothing.')
       return
@@ -37,13 +42,16 @@ export async function run(): Promise<void> {
     const report = await cleanUp(
       state,
       async () => {
+        // One deadline for the ID token (OIDC) and the delete together.
+        const bounds = postBounds()
         const bootstrap = await reopenBootstrap(
           state.bootstrap,
           getKubeconfigInput(),
-          getCaDataInput
+          getCaDataInput,
+          bounds
         )
         withholdCredentialsFromChildren()
-        return connect(bootstrap.kc, postBounds(), bootstrap.oidc)
+        return connect(bootstrap.kc, bounds, bootstrap.oidc)
       },
       { last: true }
     )
@@ -56,8 +64,8 @@ export async function run(): Promise<void> {
       held
     )
   } catch (error) {
-    if (error instanceof UnreadableStateError) {
-      core.warning(unreadableState(core.getInput('namespace')))
+    if (error instanceof UntrustedStateError) {
+      core.warning(untrustedState(error, expected.namespace))
       return
     }
     core.warning(`Cleanup did not finish: ${redact(errorMessage(error))}`)

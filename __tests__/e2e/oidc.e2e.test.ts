@@ -1,4 +1,4 @@
-// The zero-secret bootstrap end to end: the bundled dist/index.js, run the way
+// The zero-secret bootstrap end to end: the bundled dist/main.js and dist/post.js, run the way
 // the runner runs it, with no kubeconfig, against a second real
 // kube-apiserver that trusts a loopback stand-in of GitHub's OIDC issuer
 // through --authentication-config. The issuer and the runner's ID-token

@@ -87,8 +87,8 @@ describe('README.md against action.yml', () => {
   it('runs on node24 with a post step that always runs', () => {
     expect(action.runs).toMatchObject({
       using: 'node24',
-      main: 'dist/index.js',
-      post: 'dist/index.js',
+      main: 'dist/main.js',
+      post: 'dist/post.js',
       'post-if': 'always()'
     })
   })

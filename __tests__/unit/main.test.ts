@@ -470,7 +470,7 @@ describe('main.ts', () => {
 
     function expectNothingLeft(): void {
       expect(runner.kubeconfigDirs()).toEqual([])
-      expect(runner.stateHistory().at(-1)).toBe('')
+      expect(runner.stateHistory().at(-1)).toBe('{}')
       expect(runner.read('GITHUB_OUTPUT')).toBe('')
       expect(runner.env()).not.toHaveProperty('KUBECONFIG')
     }
@@ -545,7 +545,7 @@ describe('main.ts', () => {
       await run()
       expectFailedWithOneError(pattern)
       expect(connect).not.toHaveBeenCalled()
-      expect(runner.read('GITHUB_STATE')).toBe('')
+      expect(runner.state()).toEqual({ run: '{}' })
       expect(runner.kubeconfigDirs()).toEqual([])
     })
 
@@ -791,7 +791,7 @@ describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
     )
     expect(api.requestToken).not.toHaveBeenCalled()
     expect(runner.kubeconfigDirs()).toEqual([])
-    expect(runner.stateHistory().at(-1)).toBe('')
+    expect(runner.stateHistory().at(-1)).toBe('{}')
   })
 
   it('fails with the id-token permission sentence when the runner offers no ID token', async () => {
@@ -801,6 +801,6 @@ describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
       `give the job 'permissions: id-token: write'`
     )
     expect(connect).not.toHaveBeenCalled()
-    expect(runner.read('GITHUB_STATE')).toBe('')
+    expect(runner.state()).toEqual({ run: '{}' })
   })
 })

@@ -49,7 +49,7 @@ let file: string
 /** What main saves after a successful run with the default inputs. */
 function mainState(extra: Partial<RunState> = {}): RunState {
   return {
-    bootstrap: { source: { kind: 'input' }, context: '' },
+    bootstrap: { source: { kind: 'input' }, context: '', server: SERVER },
     anchor: { namespace: NS, name: SECRET, uid: SECRET_UID, created: true },
     mintedAt: new Date(Date.now() - 60_000)
       .toISOString()
@@ -70,7 +70,11 @@ function givenState(state: RunState | string): void {
 
 beforeEach(() => {
   runner = new TestRunner()
-  runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'true' })
+  runner.setInputs({
+    kubeconfig: bootstrapKubeconfig(),
+    namespace: NS,
+    cleanup: 'true'
+  })
   dir = path.join(runner.temp, 'ephemeral-scan-token-00112233445566778899aabb')
   file = path.join(dir, 'kubeconfig')
   fs.mkdirSync(dir, { mode: 0o700 })
@@ -162,7 +166,11 @@ describe('post.ts', () => {
     runner.newStep()
     // A second post is a new process: the runner hands it the inputs again
     // (the first took the credential inputs out of its own environment).
-    runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'true' })
+    runner.setInputs({
+      kubeconfig: bootstrapKubeconfig(),
+      namespace: NS,
+      cleanup: 'true'
+    })
     api.deleteSecret.mockResolvedValue('absent')
     runner.stdout.length = 0
     await expect(run()).resolves.toBeUndefined()
@@ -231,17 +239,17 @@ describe('post.ts', () => {
     expect(process.exitCode).toBeUndefined()
   })
 
-  it('warns when the bootstrap kubeconfig is gone, and still removes the files', async () => {
+  it("acts on nothing when the record names the kubeconfig input and post has none (the record is not main's)", async () => {
     givenState(mainState())
-    runner.setInputs({ kubeconfig: '', cleanup: 'true' })
+    runner.setInputs({ kubeconfig: '', namespace: NS, cleanup: 'true' })
     process.env.KUBECONFIG = file
     await run()
     expect(connect).not.toHaveBeenCalled()
     expect(runner.commands('warning')).toHaveLength(1)
     expect(runner.commands('warning')[0]).toContain(
-      'Could not revoke the token'
+      'its bootstrap identity is not the one the inputs give'
     )
-    expect(fs.existsSync(dir)).toBe(false)
+    expect(fs.existsSync(dir)).toBe(true)
     expect(process.exitCode).toBeUndefined()
   })
 
@@ -262,7 +270,11 @@ describe('post.ts', () => {
 
   it('warns with the delete line if cleanup: false ever meets a per-run Secret', async () => {
     givenState(mainState())
-    runner.setInputs({ kubeconfig: bootstrapKubeconfig(), cleanup: 'false' })
+    runner.setInputs({
+      kubeconfig: bootstrapKubeconfig(),
+      namespace: NS,
+      cleanup: 'false'
+    })
     await run()
     expect(api.deleteSecret).not.toHaveBeenCalled()
     expect(runner.commands('warning')).toEqual([
@@ -337,9 +349,14 @@ describe('post.ts', () => {
     expect(summary).toContain(`deleted the per-run Secret ${NS}/${SECRET}`)
   })
 
-  it.each(['{not json', 'null', '42', '[]'])(
+  it.each([
+    ['{not json', 'it is not JSON'],
+    ['null', 'it is not a record'],
+    ['42', 'it is not a record'],
+    ['[]', 'it is not a record']
+  ])(
     'warns, naming how to find the Secret, on state it cannot read (%p)',
-    async (raw) => {
+    async (raw, reason) => {
       givenState(raw)
       process.env.GITHUB_RUN_ID = '4242'
       process.env.GITHUB_RUN_ATTEMPT = '2'
@@ -349,9 +366,9 @@ describe('post.ts', () => {
       expect(connect).not.toHaveBeenCalled()
       expect(runner.out).not.toContain('Nothing to clean up')
       expect(runner.commands('warning')).toEqual([
-        `::warning::The state the main step saved could not be read, so ` +
-          `nothing was cleaned up: if it created a per-run Secret, find it ` +
-          `with 'kubectl get secrets -n ${NS} -l ` +
+        `::warning::The state the main step saved was not used (${reason}), ` +
+          `so post deleted nothing: if the main step created a per-run ` +
+          `Secret, find it with 'kubectl get secrets -n ${NS} -l ` +
           `app.kubernetes.io/managed-by=ephemeral-scan-token,` +
           `ephemeral-scan-token/run-id=4242,ephemeral-scan-token/run-attempt=2' ` +
           `and delete it (that revokes the token); the runner empties ` +
@@ -374,6 +391,7 @@ describe('post.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
       'oidc-audience': AUDIENCE,
       server: OIDC_SERVER,
       'certificate-authority-data': CA,
+      namespace: NS,
       cleanup: 'true'
     })
     connect.mockImplementation((_kc, _timeout, oidc) => ({ ...api, oidc }))
@@ -409,18 +427,25 @@ describe('post.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
     )
   })
 
-  it('uses the server main saved, not a changed input', async () => {
-    runner.setInputs({
-      'oidc-audience': 'other',
-      server: 'https://198.51.100.1',
-      'certificate-authority-data': CA
-    })
-    await run()
-    expect(stub.requests[0]?.audience).toBe(AUDIENCE)
-    expect(connect.mock.calls[0]?.[0].getCurrentCluster()?.server).toBe(
-      OIDC_SERVER
-    )
-  })
+  it.each([
+    ['audience', { 'oidc-audience': 'other', server: OIDC_SERVER }],
+    ['server', { 'oidc-audience': AUDIENCE, server: 'https://198.51.100.1' }]
+  ])(
+    'fetches no ID token and deletes nothing when the record names another %s than the inputs',
+    async (_what, inputs) => {
+      runner.setInputs({
+        ...inputs,
+        'certificate-authority-data': CA,
+        namespace: NS
+      })
+      await run()
+      expect(stub.requests).toEqual([])
+      expect(connect).not.toHaveBeenCalled()
+      expect(fs.existsSync(dir)).toBe(true)
+      expect(runner.commands('warning')).toHaveLength(1)
+      expect(runner.commands('warning')[0]).toMatch(/post deleted nothing/)
+    }
+  )
 
   it('warns with the id-token sentence when no ID token is offered, and still removes the files', async () => {
     delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL

@@ -3,10 +3,12 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
-import { ActionError, InputError, escaped, quoted } from '../errors.js'
+import { ActionError, InputError } from '../errors.js'
 import { maskSecret } from '../runner/masking.js'
 import type { OidcInput } from '../runner/inputs.js'
+import { OWN_DIR } from '../token/kubeconfig-file.js'
 import { checkReferences, record, userinfoOf } from './kubeconfig-references.js'
+import type { CallBounds } from './deadline.js'
 import { openOidc, type OidcIdentity } from './oidc-bootstrap.js'
 
 /**
@@ -28,9 +30,6 @@ export interface BootstrapRef {
   /** The API server main used; post refuses to clean up anywhere else. */
   server?: string
 }
-
-/** The directory name newKubeconfigDir() gives our own kubeconfigs. */
-const OWN_DIR = /^ephemeral-scan-token-[0-9a-f]{24}$/
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
@@ -88,6 +87,33 @@ function refuseDisabledTlsChecks(caGoesIn = 'the kubeconfig'): void {
         `remove it and put the cluster's CA in ${caGoesIn} instead.`
     )
   }
+}
+
+/**
+ * Credentials go only over TLS: the bootstrap's (a token, a client key)
+ * with every call, and the minted token, which comes back in the answer and
+ * goes into the scanner's kubeconfig with the same server. client-node
+ * refuses http:// only where it picks an agent, which a proxy-url skips, and
+ * only once the request is made. Checked for every kubeconfig source, in
+ * main and in post, before any call. The message names the scheme only: the
+ * rest of the URL may carry a secret (a token in a query string).
+ */
+function refuseCleartext(cluster: Cluster, where: string): void {
+  let scheme: string
+  try {
+    scheme = new URL(cluster.server).protocol
+  } catch {
+    scheme = 'none'
+  }
+  if (scheme === 'https:') return
+  const named = /^[a-z][a-z0-9+.-]*:$/.test(scheme)
+    ? `its scheme is '${scheme.slice(0, -1)}'`
+    : 'it is not a URL'
+  throw new InputError(
+    `The server of the cluster in use in ${where} is not an https:// URL ` +
+      `(${named}), and this action sends credentials only over TLS: set ` +
+      `the cluster's server to the API server's https:// address.`
+  )
 }
 
 /** Parse problems, described without echoing kubeconfig content (it holds credentials). */
@@ -174,13 +200,9 @@ export function loadBootstrap(
   }
   if (ref.context !== '') {
     if (!kc.getContextObject(ref.context)) {
-      const known = kc
-        .getContexts()
-        .map((c) => escaped(c.name))
-        .join(', ')
       throw new InputError(
-        `Input 'context' is ${quoted(ref.context)}, but ${where} has no such context ` +
-          `(it has: ${known}): set 'context' to one of those.`
+        `Input 'context' names a context that ${where} does not have: set ` +
+          `'context' to the name of one of its contexts.`
       )
     }
     kc.setCurrentContext(ref.context)
@@ -192,8 +214,8 @@ export function loadBootstrap(
   const cluster = kc.getCurrentCluster()
   if (!cluster) {
     throw new InputError(
-      `The context ${quoted(kc.getCurrentContext())} in ${where} names a cluster that ` +
-        `is not defined: fix the kubeconfig in ${fixInput}.`
+      `The context in use in ${where} names a cluster that is not defined: ` +
+        `fix the kubeconfig in ${fixInput}.`
     )
   }
   for (const [field, url] of [
@@ -206,15 +228,15 @@ export function loadBootstrap(
     maskSecret(userinfo.user)
     maskSecret(userinfo.password)
     throw new InputError(
-      `The cluster ${quoted(cluster.name)} in ${where} has a user name or password ` +
-        `in its ${field}, which this action would have to copy into the ` +
-        `scanner's kubeconfig (and print in messages): use a ${field} without ` +
-        `credentials in it.`
+      `The cluster of the context in use in ${where} has a user name or ` +
+        `password in its ${field}, which this action would have to copy into ` +
+        `the scanner's kubeconfig: use a ${field} without credentials in it.`
     )
   }
+  refuseCleartext(cluster, where)
   if (cluster.skipTLSVerify) {
     throw new InputError(
-      `The cluster ${quoted(cluster.name)} in ${where} sets insecure-skip-tls-verify, ` +
+      `The cluster of the context in use in ${where} sets insecure-skip-tls-verify, ` +
         `and this action keeps TLS verification on: add the cluster's ` +
         `certificate-authority-data to the kubeconfig instead.`
     )
@@ -234,8 +256,8 @@ export function loadBootstrap(
   }
   if (!kc.getCurrentUser()) {
     throw new InputError(
-      `The context ${quoted(kc.getCurrentContext())} in ${where} names a user that ` +
-        `is not defined: fix the kubeconfig in ${fixInput}.`
+      `The context in use in ${where} names a user that is not defined: fix ` +
+        `the kubeconfig in ${fixInput}.`
     )
   }
   return kc
@@ -259,12 +281,13 @@ export function reloadBootstrap(
   kubeconfigInput: string
 ): KubeConfig {
   const kc = loadBootstrap(ref, kubeconfigInput)
-  const server = kc.getCurrentCluster()?.server
-  if (ref.server && server !== ref.server) {
+  // The record always names the server (see verifyRunState): post sends
+  // the bootstrap credential nowhere else.
+  if (!ref.server || kc.getCurrentCluster()?.server !== ref.server) {
     throw new ActionError(
-      `the bootstrap kubeconfig now points at ${server ?? 'no server'}, not at ` +
-        `${ref.server} where the token was minted, so nothing was deleted there: ` +
-        `delete the per-run Secret by hand or let the token expire`
+      `the bootstrap kubeconfig no longer points at the API server where the ` +
+        `token was minted, so nothing was deleted there: delete the per-run ` +
+        `Secret by hand or let the token expire`
     )
   }
   return kc
@@ -394,12 +417,13 @@ export interface Bootstrap {
 export async function openBootstrap(
   kubeconfigInput: string,
   context: string,
-  oidcInput?: OidcInput
+  oidcInput: OidcInput | undefined,
+  bounds: CallBounds
 ): Promise<Bootstrap> {
   if (oidcInput) {
     refuseDisabledTlsChecks(`'certificate-authority-data'`)
     const { audience, server, caData } = oidcInput
-    const opened = await openOidc(audience, { server, caData })
+    const opened = await openOidc(audience, { server, caData }, bounds)
     return {
       ref: { source: { kind: 'oidc', audience }, context: '', server },
       ...opened
@@ -421,16 +445,18 @@ export async function openBootstrap(
 export async function reopenBootstrap(
   ref: BootstrapRef | undefined,
   kubeconfigInput: string,
-  caDataInput: () => string
+  caDataInput: () => string,
+  bounds: CallBounds
 ): Promise<Bootstrap> {
   if (!ref) throw new Error('the main step saved no bootstrap identity')
   if (ref.source.kind === 'oidc') {
     refuseDisabledTlsChecks(`'certificate-authority-data'`)
     if (!ref.server) throw new Error('the main step saved no server')
-    const opened = await openOidc(ref.source.audience, {
-      server: ref.server,
-      caData: caDataInput()
-    })
+    const opened = await openOidc(
+      ref.source.audience,
+      { server: ref.server, caData: caDataInput() },
+      bounds
+    )
     return { ref, ...opened }
   }
   const kc = reloadBootstrap(ref, kubeconfigInput)

@@ -132,7 +132,20 @@ async function call<T>(
   return new HttpInfo(status, response.headers, response.body, data)
 }
 
-const segment = encodeURIComponent
+/**
+ * One path segment, percent-encoded. '.', '..' and '' are refused whoever
+ * the caller is: encodeURIComponent leaves dots alone, and the URL parser
+ * then walks up the path ('secrets/..' is the namespace itself), so a name
+ * such as '..' would turn a Secret delete into a Namespace delete.
+ */
+export function segment(value: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new Error(
+      `a Kubernetes API path segment may not be ${value === '' ? 'empty' : `'${value}'`}`
+    )
+  }
+  return encodeURIComponent(value)
+}
 
 /** The CoreV1Api methods the action uses. */
 export class CoreV1Api {

@@ -18,3 +18,11 @@ export function isDnsSubdomain(value: string): boolean {
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
+
+/** A timestamp as rfc3339() writes it. */
+export function isRfc3339(value: string): boolean {
+  return (
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(value) &&
+    !Number.isNaN(Date.parse(value))
+  )
+}

@@ -1,8 +1,10 @@
 import * as path from 'node:path'
-import { InputError, quoted } from '../errors.js'
+import { InputError } from '../errors.js'
 
 // What a bootstrap kubeconfig points at outside itself (files, commands,
 // URLs with credentials), checked before client-node reads or runs any of it.
+// Messages name an entry by its position and a field by its key, never by a
+// value: a kubeconfig is a secret, and the runner masks only whole values.
 
 /** A path or command a kubeconfig entry names, and how to avoid naming it. */
 interface Reference {
@@ -26,15 +28,12 @@ function entries(
   doc: Record<string, unknown>,
   list: string,
   inner: string
-): { name: string; body: Record<string, unknown> }[] {
+): { entry: string; body: Record<string, unknown> }[] {
   const items = Array.isArray(doc[list]) ? (doc[list] as unknown[]) : []
-  return items.map((item) => {
-    const name = record(item).name
-    return {
-      name: typeof name === 'string' ? name : '',
-      body: record(record(item)[inner])
-    }
-  })
+  return items.map((item, index) => ({
+    entry: `entry ${list}[${index}]`,
+    body: record(record(item)[inner])
+  }))
 }
 
 /** Every file and command the raw kubeconfig names, whichever context uses it. */
@@ -58,8 +57,7 @@ function references(raw: unknown): Reference[] {
       fromWorkingDirectory: options.fromWorkingDirectory ?? false
     })
   }
-  for (const { name, body } of entries(doc, 'clusters', 'cluster')) {
-    const entry = `cluster ${quoted(name)}`
+  for (const { entry, body } of entries(doc, 'clusters', 'cluster')) {
     add(
       entry,
       'certificate-authority',
@@ -67,8 +65,7 @@ function references(raw: unknown): Reference[] {
       'embed certificate-authority-data instead'
     )
   }
-  for (const { name, body } of entries(doc, 'users', 'user')) {
-    const entry = `user ${quoted(name)}`
+  for (const { entry, body } of entries(doc, 'users', 'user')) {
     add(
       entry,
       'client-certificate',
@@ -148,8 +145,8 @@ export function checkReferences(
     if (bareCommand) continue
     const relative = !path.isAbsolute(ref.value)
     const what = ref.command
-      ? `runs the ${ref.field} ${quoted(ref.value)}`
-      : `names its ${ref.field} ${quoted(ref.value)}`
+      ? `runs its ${ref.field}`
+      : `names its ${ref.field}`
     if (source === 'input') {
       if (relative) {
         throw new InputError(

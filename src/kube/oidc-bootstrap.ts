@@ -1,8 +1,13 @@
 import * as fs from 'node:fs'
-import * as core from '@actions/core'
+import * as http from 'node:http'
+import * as https from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
 import { ActionError } from '../errors.js'
 import { maskSecret } from '../runner/masking.js'
+import { httpStatus } from './api-errors.js'
+import { historyOf, isDeadlineError, type CallBounds } from './deadline.js'
+import { proxyAgent, proxyFor } from './proxy-agents.js'
+import { failureReason, withRetries } from './retry.js'
 
 /** The issuer of GitHub Actions ID tokens on github.com. */
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com'
@@ -96,20 +101,157 @@ function runWithoutIdToken(env: NodeJS.ProcessEnv): string | undefined {
   )
 }
 
-/** core.getIDToken's error text carries the HTTP status as `Error Code : 403`. */
-function failedStatus(message: string): number | undefined {
-  const match = /Error Code : (\d{3})/.exec(message)
-  return match?.[1] ? Number(match[1]) : undefined
+/**
+ * One ID-token request: 10 s an attempt, up to 4 attempts within 30 s and
+ * within the step's own deadline, so a silent endpoint costs main at most
+ * half of its 60 s and never holds it past its 90 s.
+ */
+export function idTokenBounds(step: CallBounds): CallBounds {
+  return { attemptMs: 10_000, attempts: 4, callMs: 30_000, endsAt: step.endsAt }
+}
+
+/** An answer that is not a token: its status, as httpStatus() reads it. */
+class IdTokenAnswer extends Error {
+  constructor(readonly code: number) {
+    super(`HTTP ${code}`)
+  }
+}
+
+/** The answer's body, at most 64 KiB: an ID token is about 1 KiB. */
+const MAX_BODY = 64 * 1024
+
+/**
+ * The endpoint the runner names, with the audience asked for. It must be
+ * https:// (plain http only on loopback, for local runners and tests): the
+ * request carries ACTIONS_ID_TOKEN_REQUEST_TOKEN, and the answer a
+ * credential.
+ */
+function idTokenUrl(raw: string, audience: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ActionError(
+      `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL, so no ID token was ` +
+        `requested: run this step on a GitHub Actions runner.`
+    )
+  }
+  const loopback = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ActionError(
+      `ACTIONS_ID_TOKEN_REQUEST_URL is not an https:// URL, so no ID token ` +
+        `was requested: run this step on a GitHub Actions runner, and do not ` +
+        `set that variable in the workflow.`
+    )
+  }
+  url.searchParams.append('audience', audience)
+  return url
+}
+
+/** One attempt: GET the URL with the request token, read `value` from the JSON answer. */
+async function requestIdToken(
+  url: URL,
+  requestToken: string,
+  signal: AbortSignal
+): Promise<string> {
+  const proxy = proxyFor(undefined, url)
+  const client = url.protocol === 'http:' ? http : https
+  const body = await new Promise<string>((resolve, reject) => {
+    const request = client.request(url, {
+      method: 'GET',
+      headers: {
+        Accept: 'application/json',
+        Authorization: `Bearer ${requestToken}`,
+        'User-Agent': 'ephemeral-scan-token'
+      },
+      agent: proxy ? proxyAgent(proxy, url) : undefined,
+      signal
+    })
+    request.once('response', (response) => {
+      const status = response.statusCode ?? 0
+      if (status !== 200) {
+        response.resume()
+        reject(new IdTokenAnswer(status))
+        return
+      }
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => {
+        text += chunk
+        if (text.length > MAX_BODY) {
+          request.destroy(
+            new ActionError('the runner answered with more than an ID token')
+          )
+        }
+      })
+      response.once('end', () => {
+        resolve(text)
+      })
+      response.once('error', reject)
+    })
+    request.once('error', reject)
+    request.end()
+  })
+  let value: unknown
+  try {
+    value = (JSON.parse(body) as { value?: unknown }).value
+  } catch {
+    value = undefined
+  }
+  if (typeof value !== 'string' || value === '') {
+    throw new ActionError('the runner answered without a token')
+  }
+  return value
+}
+
+/** The one sentence for a fetch that did not end with a token. */
+function fetchFailed(
+  audience: string,
+  error: unknown,
+  bounds: CallBounds
+): ActionError {
+  const what = `Fetching the job's GitHub ID token for audience '${audience}' failed`
+  if (error instanceof ActionError) {
+    return new ActionError(`${what} (${error.message}): re-run the job.`)
+  }
+  const history = historyOf(error)
+  const tries =
+    history && history.attempts > 1
+      ? `, tried ${history.attempts} times over ${Math.round(history.elapsedMs / 1000)} s`
+      : ''
+  const status = httpStatus(error)
+  if (status !== undefined && status < 500 && status !== 429) {
+    return new ActionError(
+      `${what} (HTTP ${status}): check that the job has 'permissions: ` +
+        `id-token: write' (set on the job or the workflow), then re-run it.`
+    )
+  }
+  if (status !== undefined) {
+    return new ActionError(
+      `${what} (HTTP ${status}${tries}): GitHub could not issue one just ` +
+        `now, so re-run the job.`
+    )
+  }
+  const reason = isDeadlineError(error)
+    ? `no answer within ${bounds.attemptMs / 1000} s`
+    : failureReason(error, bounds.attemptMs)
+  return new ActionError(
+    `${what} before an answer arrived (${reason}${tries}): check that the ` +
+      `runner can reach its ID-token endpoint, then re-run the job.`
+  )
 }
 
 /**
  * Fetch the job's GitHub ID token for `audience` and mask it before anything
- * else can print it. core.getIDToken masks it too; maskSecret also registers
- * it for our own redaction of error messages. Failures become one sentence;
- * core's own error text (which quotes the endpoint's answer) is not passed on.
+ * else can print it. The same request core.getIDToken makes, but bounded
+ * like every Kubernetes call (`bounds`: a per-attempt timeout, retries on
+ * 5xx, 429 and dropped connections, all within the step's deadline), which
+ * @actions/core's client is not. Failures become one sentence; neither the
+ * request token nor the endpoint's answer is ever in it.
  */
 export async function fetchIdToken(
   audience: string,
+  bounds: CallBounds,
   env: NodeJS.ProcessEnv = process.env
 ): Promise<string> {
   const unset = REQUEST_VARIABLES.find((name) => !env[name])
@@ -123,28 +265,18 @@ export async function fetchIdToken(
         `so skip this step for those.`
     )
   }
+  const url = idTokenUrl(env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '', audience)
+  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? ''
+  const limits = idTokenBounds(bounds)
   let token: string
   try {
-    token = await core.getIDToken(audience)
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    const status = failedStatus(message)
-    const what = `Fetching the job's GitHub ID token for audience '${audience}' failed`
-    if (status === undefined) {
-      throw new ActionError(
-        /ID Token field/.test(message)
-          ? `${what} (the runner answered without a token): re-run the job.`
-          : `${what} before an answer arrived: check that the runner can ` +
-              `reach its ID-token endpoint, then re-run the job.`
-      )
-    }
-    throw new ActionError(
-      status < 500
-        ? `${what} (HTTP ${status}): check that the job has 'permissions: ` +
-            `id-token: write' (set on the job or the workflow), then re-run it.`
-        : `${what} (HTTP ${status}): GitHub could not issue one just now, so ` +
-            `re-run the job.`
+    token = await withRetries(
+      'Fetching the GitHub ID token',
+      limits,
+      (signal) => requestIdToken(url, requestToken, signal)
     )
+  } catch (error) {
+    throw fetchFailed(audience, error, limits)
   }
   maskSecret(token)
   return token
@@ -185,9 +317,10 @@ export function oidcKubeConfig(
 /** Fetch (and mask) an ID token and build the in-memory client for it. */
 export async function openOidc(
   audience: string,
-  target: OidcTarget
+  target: OidcTarget,
+  bounds: CallBounds
 ): Promise<{ kc: KubeConfig; oidc: OidcIdentity }> {
-  const idToken = await fetchIdToken(audience)
+  const idToken = await fetchIdToken(audience, bounds)
   return {
     kc: oidcKubeConfig(target, idToken),
     oidc: { audience, issuer: issuerOf(idToken) }

@@ -13,6 +13,7 @@ import {
 } from '../token/lifetime.js'
 import { parseChecks, type AccessCheck } from '../proof/can-i-lines.js'
 import { parseJobTimeoutMinutes } from '../token/auto-lifetime.js'
+import type { StateExpectations } from './state.js'
 
 export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
 
@@ -219,15 +220,17 @@ function parseServer(raw: string): string {
     url = new URL(raw)
   } catch {
     throw new InputError(
-      `Input 'server' is ${quoted(raw)}, which is not a URL: set it to the ` +
-        `API server's address, such as https://203.0.113.10:6443.`
+      `Input 'server' is not a URL: set it to the API server's address, ` +
+        `such as https://203.0.113.10:6443.`
     )
   }
   if (url.protocol !== 'https:') {
+    // Neither this sentence nor the one above quotes the value, whole or in
+    // part: a server kept in a secret may carry a token in its query, and
+    // the runner masks only whole values.
     throw new InputError(
-      `Input 'server' is ${quoted(raw)}, which is not an https:// URL: use ` +
-        `the API server's https:// address, since the ID token is only ever ` +
-        `sent over TLS.`
+      `Input 'server' is not an https:// URL: use the API server's ` +
+        `https:// address, since the ID token is only ever sent over TLS.`
     )
   }
   return raw
@@ -406,6 +409,53 @@ export function withholdCredentialsFromChildren(
 /** The post step only needs to know whether to clean up at all. */
 export function getCleanupInput(): boolean {
   return booleanInput('cleanup', true)
+}
+
+/**
+ * What post checks main's saved record against: the inputs post gets too
+ * (the same as main's), never the record itself. The namespace is
+ * undefined when the input is not a valid one (main then made nothing).
+ */
+export function getPostExpectations(
+  env: NodeJS.ProcessEnv = process.env
+): StateExpectations {
+  let namespace: string | undefined
+  try {
+    namespace = checkNamespace('namespace', input('namespace') || 'default')
+  } catch {
+    namespace = undefined
+  }
+  const audience = input('oidc-audience')
+  const server = input('server')
+  return {
+    namespace,
+    runnerTemp: env.RUNNER_TEMP ?? '',
+    bootstrap: {
+      kubeconfigInput: getKubeconfigInput().trim() !== '',
+      context: input('context'),
+      oidc: audience && server ? { audience, server } : undefined
+    },
+    env
+  }
+}
+
+/** The same expectations from main's validated inputs, for its rollback. */
+export function mainExpectations(
+  inputs: Inputs,
+  runnerTemp: string
+): StateExpectations {
+  return {
+    namespace: inputs.namespace,
+    runnerTemp,
+    bootstrap: {
+      kubeconfigInput: inputs.kubeconfig.trim() !== '',
+      context: inputs.context,
+      oidc: inputs.oidc && {
+        audience: inputs.oidc.audience,
+        server: inputs.oidc.server
+      }
+    }
+  }
 }
 
 /**

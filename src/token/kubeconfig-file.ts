@@ -24,12 +24,43 @@ export function requireRunnerTemp(
   return temp
 }
 
+/** The directory name newKubeconfigDir() gives our own kubeconfigs. */
+export const OWN_DIR = /^ephemeral-scan-token-[0-9a-f]{24}$/
+
 /** A fresh directory name that no other process can predict. */
 export function newKubeconfigDir(runnerTemp: string): string {
   return path.join(
     runnerTemp,
     `ephemeral-scan-token-${randomBytes(12).toString('hex')}`
   )
+}
+
+/**
+ * Why `dir` is not a kubeconfig directory newKubeconfigDir() made under
+ * `runnerTemp`, or undefined when it is one (or is already gone). Only such
+ * a directory is ever removed: a planted record must not point post at the
+ * workspace, and a link in its place is not followed.
+ */
+export function notOwnKubeconfigDir(
+  dir: string,
+  runnerTemp: string
+): string | undefined {
+  if (
+    !path.isAbsolute(runnerTemp) ||
+    path.dirname(dir) !== runnerTemp ||
+    !OWN_DIR.test(path.basename(dir))
+  ) {
+    return 'the kubeconfig directory is not one this action creates directly under RUNNER_TEMP'
+  }
+  let stat: fs.Stats
+  try {
+    stat = fs.lstatSync(dir)
+  } catch {
+    return undefined // already gone: nothing to remove
+  }
+  return stat.isDirectory() && !stat.isSymbolicLink()
+    ? undefined
+    : 'the kubeconfig directory is not a directory (a link or a file stands in its place)'
 }
 
 /** The certificate authority as base64 PEM, whether the bootstrap had data or a file. */

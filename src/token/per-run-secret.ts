@@ -19,14 +19,25 @@ export const MANAGED_BY = 'ephemeral-scan-token'
 const PREFIX = 'ephemeral-scan-token'
 
 /**
+ * A word as a POSIX shell reads it: left bare when it holds nothing a shell
+ * treats specially, else single-quoted. The values are verified DNS names
+ * already; quoting anyway keeps a copied line harmless whatever reaches it.
+ */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9._/=:,@%+-]+$/.test(value)
+    ? value
+    : `'${value.replaceAll("'", `'\\''`)}'`
+}
+
+/**
  * The kubectl line that deletes exactly this Secret, and only if it carries
- * this action's label (names and namespaces are DNS names: no quoting needed).
+ * this action's label.
  */
 export function deleteCommand(ref: PerRunSecretRef): string {
   return (
-    `kubectl delete secret -n ${ref.namespace} ` +
+    `kubectl delete secret -n ${shellWord(ref.namespace)} ` +
     `-l app.kubernetes.io/managed-by=${MANAGED_BY} ` +
-    `--field-selector metadata.name=${ref.name}`
+    `--field-selector ${shellWord(`metadata.name=${ref.name}`)}`
   )
 }
 
@@ -61,12 +72,31 @@ function namePart(raw: string): string {
     .replace(/^-+|-+$/g, '')
 }
 
+/** The run and attempt parts of this run's per-run Secret names. */
+function runParts(env: NodeJS.ProcessEnv): string {
+  const run = env.GITHUB_RUN_ID ?? 'local'
+  const attempt = env.GITHUB_RUN_ATTEMPT ?? '1'
+  return `${PREFIX}-${namePart(run)}-${namePart(attempt)}-`
+}
+
 /** A fresh, unguessable name that still says which run made it. */
-export function perRunSecretName(): string {
-  const run = process.env.GITHUB_RUN_ID ?? 'local'
-  const attempt = process.env.GITHUB_RUN_ATTEMPT ?? '1'
-  const suffix = randomBytes(5).toString('hex')
-  return `${PREFIX}-${namePart(run)}-${namePart(attempt)}-${suffix}`
+export function perRunSecretName(env: NodeJS.ProcessEnv = process.env): string {
+  return runParts(env) + randomBytes(5).toString('hex')
+}
+
+/**
+ * True when `name` is one perRunSecretName() gives in this run attempt, so
+ * post never deletes a Secret that a planted record names: not another
+ * run's, not the application's, and never a path trick such as '..'.
+ */
+export function isPerRunSecretName(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env
+): boolean {
+  const prefix = runParts(env)
+  return (
+    name.startsWith(prefix) && /^[0-9a-f]{10}$/.test(name.slice(prefix.length))
+  )
 }
 
 /**

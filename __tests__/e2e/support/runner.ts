@@ -23,8 +23,8 @@ export interface StepResult {
 const REPO = path.resolve(import.meta.dirname, '..', '..', '..')
 
 /**
- * A stand-in for the Actions runner: runs the bundled dist/index.js as main
- * and as post with INPUT_* variables, per-step GITHUB_OUTPUT/STATE/ENV files,
+ * A stand-in for the Actions runner: runs the bundled dist/main.js as main
+ * and dist/post.js as post (action.yml's runs.main and runs.post) with INPUT_* variables, per-step GITHUB_OUTPUT/STATE/ENV files,
  * a private RUNNER_TEMP, and hands main's state to post as STATE_* the way
  * the runner does.
  */
@@ -112,8 +112,8 @@ export class FakeRunner {
     }
     const child = spawn(
       process.execPath,
-      // One bundle for both steps: post knows itself by main's saved state.
-      [path.join(REPO, 'dist', 'index.js')],
+      // The runner starts the file action.yml names for the stage.
+      [path.join(REPO, 'dist', `${entry}.js`)],
       {
         env,
         cwd: this.root,

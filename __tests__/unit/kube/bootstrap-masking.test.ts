@@ -16,6 +16,7 @@ import {
   maskOnTheWire,
   openBootstrap
 } from '../../../src/kube/bootstrap.js'
+import { mainBounds } from '../../../src/kube/deadline.js'
 import { redact } from '../../../src/runner/masking.js'
 import { TestRunner } from '../../../__fixtures__/runner.js'
 import { CA_DATA, SERVER, fakeJwt } from '../../../__fixtures__/tokens.js'
@@ -72,20 +73,30 @@ async function prepareRequest(kc: KubeConfig): Promise<string> {
 describe('bootstrap.ts masks what the kubeconfig holds', () => {
   it('masks a token, and a numeric one as its text instead of crashing', async () => {
     const token = unique('static-token')
-    await openBootstrap(kubeconfigWithUser({ token }), '')
+    await openBootstrap(
+      kubeconfigWithUser({ token }),
+      '',
+      undefined,
+      mainBounds()
+    )
     expect(masked()).toContain(token)
 
     const numeric = 900000000000 + Math.floor(Math.random() * 1e9)
     const content = kubeconfigWithUser({ token: numeric })
     // Dumped unquoted, so YAML reads it back as a number (F3).
     expect(content).toContain(`token: ${numeric}\n`)
-    await openBootstrap(content, '')
+    await openBootstrap(content, '', undefined, mainBounds())
     expect(masked()).toContain(String(numeric))
   })
 
   it('masks a password and the Basic header built from it', async () => {
     const password = unique('pw')
-    await openBootstrap(kubeconfigWithUser({ username: 'admin', password }), '')
+    await openBootstrap(
+      kubeconfigWithUser({ username: 'admin', password }),
+      '',
+      undefined,
+      mainBounds()
+    )
     const basic = Buffer.from(`admin:${password}`).toString('base64')
     expect(masked()).toEqual(expect.arrayContaining([password, basic]))
     expect(redact(`Authorization: Basic ${basic}`)).toBe(
@@ -101,7 +112,9 @@ describe('bootstrap.ts masks what the kubeconfig holds', () => {
         'client-certificate-data': CA_DATA,
         'client-key-data': keyData
       }),
-      ''
+      '',
+      undefined,
+      mainBounds()
     )
     expect(masked()).toEqual(expect.arrayContaining([keyData, ...key.body]))
     expect(masked()).not.toContain('-----BEGIN PRIVATE KEY-----')
@@ -116,7 +129,9 @@ describe('bootstrap.ts masks what the kubeconfig holds', () => {
     fs.writeFileSync(cert, 'not secret')
     await openBootstrap(
       kubeconfigWithUser({ 'client-certificate': cert, 'client-key': file }),
-      ''
+      '',
+      undefined,
+      mainBounds()
     )
     expect(masked()).toEqual(expect.arrayContaining(key.body))
   })
@@ -127,7 +142,9 @@ describe('bootstrap.ts masks what the kubeconfig holds', () => {
     fs.writeFileSync(file, `${token}\n`)
     const { kc } = await openBootstrap(
       kubeconfigWithUser({ 'token-file': file }),
-      ''
+      '',
+      undefined,
+      mainBounds()
     )
     expect(masked()).toContain(token)
     expect(redact(`the server said: bad token ${token}.`)).toBe(
@@ -147,7 +164,9 @@ describe('bootstrap.ts masks what the kubeconfig holds', () => {
     }
     await openBootstrap(
       kubeconfigWithUser({ 'auth-provider': { name: 'azure', config } }),
-      ''
+      '',
+      undefined,
+      mainBounds()
     )
     expect(masked()).toEqual(expect.arrayContaining(Object.values(config)))
   })
@@ -175,7 +194,9 @@ describe('bootstrap.ts masks what goes on the wire', () => {
           command: plugin
         }
       }),
-      ''
+      '',
+      undefined,
+      mainBounds()
     )
     // Nothing in the kubeconfig held the token: only the request can mask it.
     expect(masked()).not.toContain(token)
@@ -215,7 +236,9 @@ describe('bootstrap.ts masks what goes on the wire', () => {
           config: { 'client-id': 'k8s', 'id-token': loaded }
         }
       }),
-      ''
+      '',
+      undefined,
+      mainBounds()
     )
     expect(masked()).toContain(loaded)
     // What a refresh does: write the new id-token back into the config.

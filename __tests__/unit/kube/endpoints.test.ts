@@ -155,6 +155,21 @@ describe('endpoints.ts (unit, against a loopback HTTP server)', () => {
     expect(JSON.parse(request.body)).toEqual({ preconditions: { uid: 'u-1' } })
   })
 
+  it.each(['..', '.', ''])(
+    'refuses the path segment %p before any request, whoever asks (R1: a Secret named .. is the Namespace)',
+    async (name) => {
+      const before = seen.length
+      const core = kubeConfig().makeApiClient(CoreV1Api)
+      await expect(
+        core.deleteNamespacedSecret({ name, namespace: 'prod', body: {} })
+      ).rejects.toThrow(/a Kubernetes API path segment may not be/)
+      await expect(
+        core.deleteNamespacedSecret({ name: 'x', namespace: name, body: {} })
+      ).rejects.toThrow(/a Kubernetes API path segment may not be/)
+      expect(seen.length).toBe(before)
+    }
+  )
+
   it('requests a token and returns the data with a Date expiry and the response headers', async () => {
     answer(
       201,

@@ -1,5 +1,5 @@
-// Unit tests of the ID-token fetch: the real @actions/core getIDToken against
-// a loopback stand-in of the runner's endpoint (no Kubernetes involved).
+// Unit tests of the ID-token fetch against a loopback stand-in of the
+// runner's endpoint (no Kubernetes involved).
 import {
   afterAll,
   afterEach,
@@ -10,11 +10,14 @@ import {
   it
 } from '@jest/globals'
 import * as fs from 'node:fs'
+import * as net from 'node:net'
 import * as path from 'node:path'
 import { ActionError } from '../../../src/errors.js'
+import { mainBounds, type CallBounds } from '../../../src/kube/deadline.js'
 import {
   GITHUB_ISSUER,
   fetchIdToken,
+  idTokenBounds,
   issuerOf,
   oidcKubeConfig,
   openOidc
@@ -48,10 +51,18 @@ afterEach(() => {
   runner.restore()
 })
 
-async function failure(env: NodeJS.ProcessEnv): Promise<ActionError> {
+/** A step with `ms` left: enough for the stand-in, short enough for retries to end soon. */
+function stepWith(ms: number): CallBounds {
+  return { ...mainBounds(), endsAt: Date.now() + ms }
+}
+
+async function failure(
+  env: NodeJS.ProcessEnv,
+  bounds: CallBounds = stepWith(3_000)
+): Promise<ActionError> {
   Object.assign(process.env, env)
   try {
-    await fetchIdToken(AUDIENCE)
+    await fetchIdToken(AUDIENCE, bounds)
   } catch (error) {
     if (error instanceof ActionError) return error
     throw error
@@ -70,7 +81,7 @@ function oneSentence(error: ActionError): string {
 describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', () => {
   it('asks for the audience, masks the token at once and returns it', async () => {
     Object.assign(process.env, stub.env())
-    const token = await fetchIdToken(AUDIENCE)
+    const token = await fetchIdToken(AUDIENCE, mainBounds())
     expect(stub.requests.at(-1)).toEqual({
       audience: AUDIENCE,
       authorized: true
@@ -179,11 +190,73 @@ describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', ()
     )
   })
 
-  it('reports a server error by its status and suggests a re-run', async () => {
+  it('retries a server error, then reports it by its status and suggests a re-run', async () => {
     stub.answer = { status: 500, body: { message: 'boom' } }
+    const before = stub.requests.length
     const message = oneSentence(await failure(stub.env()))
-    expect(message).toContain('(HTTP 500): GitHub could not issue one just now')
+    expect(message).toMatch(
+      /\(HTTP 500, tried [2-4] times over \d+ s\): GitHub could not issue one just now/
+    )
+    expect(stub.requests.length - before).toBeGreaterThan(1)
+    expect(message).not.toContain('boom')
   })
+
+  it('does not retry a refusal (4xx): one request', async () => {
+    stub.answer = { status: 403, body: {} }
+    const before = stub.requests.length
+    await failure(stub.env())
+    expect(stub.requests.length - before).toBe(1)
+  })
+
+  it('ends by the step deadline when the endpoint accepts and never answers (R4)', async () => {
+    const sockets: net.Socket[] = []
+    const silent = net.createServer((socket) => sockets.push(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as net.AddressInfo
+    const started = Date.now()
+    try {
+      const message = oneSentence(
+        await failure(
+          {
+            ...stub.env(),
+            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/idtoken?api-version=2.0`
+          },
+          stepWith(2_500)
+        )
+      )
+      expect(message).toContain('before an answer arrived (no answer within')
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      silent.close()
+    }
+    // 2.5 s left in the step: settled by then, not after core's 10 retries.
+    expect(Date.now() - started).toBeLessThan(4_000)
+  })
+
+  it('gives one ID-token fetch at most 10 s an attempt and 30 s in all, within the step', () => {
+    const step = mainBounds(1_000_000)
+    expect(idTokenBounds(step)).toEqual({
+      attemptMs: 10_000,
+      attempts: 4,
+      callMs: 30_000,
+      endsAt: step.endsAt
+    })
+  })
+
+  it.each([
+    'https//no-scheme',
+    'http://203.0.113.7/idtoken?api-version=2.0',
+    'ftp://127.0.0.1/idtoken'
+  ])(
+    'sends the request token only to an https:// endpoint (or loopback http): refuses %p',
+    async (url) => {
+      const message = oneSentence(
+        await failure({ ...stub.env(), ACTIONS_ID_TOKEN_REQUEST_URL: url })
+      )
+      expect(message).toMatch(/^ACTIONS_ID_TOKEN_REQUEST_URL is not a/)
+      expect(message).not.toContain('203.0.113.7')
+    }
+  )
 
   it('reports a wrong request token as the 401 it gets', async () => {
     const message = oneSentence(
@@ -207,17 +280,18 @@ describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', ()
           'http://127.0.0.1:1/idtoken?api-version=2.0'
       })
     )
-    expect(message).toContain('failed before an answer arrived')
+    expect(message).toContain('failed before an answer arrived (ECONNREFUSED')
   })
 })
 
 describe('oidc-bootstrap.ts client and issuer (unit)', () => {
   it('builds an in-memory client with the ID token as bearer and TLS checks on', async () => {
     Object.assign(process.env, stub.env())
-    const { kc, oidc } = await openOidc(AUDIENCE, {
-      server: SERVER,
-      caData: CA_DATA
-    })
+    const { kc, oidc } = await openOidc(
+      AUDIENCE,
+      { server: SERVER, caData: CA_DATA },
+      mainBounds()
+    )
     expect(oidc).toEqual({ audience: AUDIENCE, issuer: STUB_ISSUER })
     expect(kc.getCurrentCluster()).toMatchObject({
       server: SERVER,

