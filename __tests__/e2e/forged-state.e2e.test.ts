@@ -82,7 +82,10 @@ function victimDirOf(runner: FakeRunner): string {
 }
 
 /** What an earlier step writes to $GITHUB_ENV: the review's repro records. */
-function planted(anchor: { namespace: string; name: string }, dir: string) {
+function planted(
+  anchor: { namespace: string; name: string },
+  dir: string
+): Record<string, string> {
   return {
     STATE_isPost: 'true',
     STATE_run: JSON.stringify({
@@ -190,15 +193,24 @@ describe('planted saved state (R1, real cluster, shipped bundle)', () => {
   it.each([
     [
       'a Secret in another namespace',
-      () => ({ namespace: victimNs, name: APP_SECRET })
+      (): { namespace: string; name: string } => ({
+        namespace: victimNs,
+        name: APP_SECRET
+      })
     ],
     [
       "the application's Secret in the input namespace",
-      () => ({ namespace: setup.namespace, name: APP_SECRET })
+      (): { namespace: string; name: string } => ({
+        namespace: setup.namespace,
+        name: APP_SECRET
+      })
     ],
     [
       "the name '..' (the Namespace delete endpoint)",
-      () => ({ namespace: victimNs, name: '..' })
+      (): { namespace: string; name: string } => ({
+        namespace: victimNs,
+        name: '..'
+      })
     ]
   ])(
     'post alone with a planted record naming %s warns once, deletes nothing and echoes nothing planted',
