@@ -263,7 +263,12 @@ function actionlint(bin, shellcheck, snippetList, scratch) {
       source: e.filepath
     }
     const at = mapBack(entry, e.line, e.column)
-    return finding(at.file, at.line, at.column, 'actionlint', e.kind, e.message)
+    // `./` is the placeholder rewritten above: name what it stands for.
+    const message = e.message.replaceAll(
+      'defined at "./"',
+      'defined at "action.yml" (the placeholder uses:)'
+    )
+    return finding(at.file, at.line, at.column, 'actionlint', e.kind, message)
   })
 }
 
