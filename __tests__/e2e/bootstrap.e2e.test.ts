@@ -135,7 +135,7 @@ describe('bootstrap credentials on a real cluster', () => {
       .split('\n')
       .filter((l) => l.startsWith('::error::'))
     expect(errors).toEqual([
-      "::error::The cluster 'e2e' in the 'kubeconfig' input names its certificate-authority 'ca.crt' by a relative path, which would resolve against the checked-out workspace that a pull request can change: embed certificate-authority-data instead."
+      "::error::The entry clusters[0] in the 'kubeconfig' input names its certificate-authority by a relative path, which would resolve against the checked-out workspace that a pull request can change: embed certificate-authority-data instead."
     ])
     expect(await anchorsIn(admin, setup.namespace)).toEqual([])
   })
