@@ -20,7 +20,8 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts']
+      testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/__fixtures__/action-host.ts']
     },
     {
       ...common,

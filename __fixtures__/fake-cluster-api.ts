@@ -1,8 +1,8 @@
 // Unit-test fakes of the Kubernetes calls (ClusterApi, TokenApi): no cluster here.
 import { jest } from '@jest/globals'
 import { ApiException, type V1Secret } from '@kubernetes/client-node'
-import type { ClusterApi, IssuedToken } from '../src/kube/cluster-api.js'
-import type { TokenApi } from '../src/kube/token-api.js'
+import type { ClusterApi, IssuedToken } from '../src/core/kube/cluster-api.js'
+import type { TokenApi } from '../src/core/kube/token-api.js'
 import { SERVER } from './tokens.js'
 
 export interface KubeStatusBody {

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm run package`: rebuild dist/ with esbuild, in one pass.
 //
-// esbuild bundles the two entries (src/entry/main.ts for `runs.main`,
-// src/entry/post.ts for `runs.post`) into dist/ with tree shaking and code
-// splitting: what both steps use is shared chunks, and `duration: auto`'s
+// esbuild bundles the entries (src/action/entry/main.ts for `runs.main`,
+// src/action/entry/post.ts for `runs.post`, src/cli/main.ts for the CLI)
+// into dist/ with tree shaking and code splitting: what both steps use is shared chunks, and `duration: auto`'s
 // GitHub client is a chunk of its own that only main loads, on demand. It
 // is told that @kubernetes/client-node and @actions/core have no
 // import-time side effects (true, but their package.json files do not say
@@ -203,8 +203,13 @@ fs.rmSync(DIST, { recursive: true, force: true })
 
 const result = await esbuild.build({
   absWorkingDir: ROOT,
-  // Output names the runner starts: dist/main.js and dist/post.js.
-  entryPoints: { main: 'src/entry/main.ts', post: 'src/entry/post.ts' },
+  // Output names the runner starts: dist/main.js and dist/post.js; and
+  // dist/cli.js for other CI systems (issue 19).
+  entryPoints: {
+    main: 'src/action/entry/main.ts',
+    post: 'src/action/entry/post.ts',
+    cli: 'src/cli/main.ts'
+  },
   outdir: DIST,
   chunkNames: 'chunk-[hash]',
   bundle: true,

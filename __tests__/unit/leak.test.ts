@@ -8,8 +8,8 @@ import {
   jest
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { ClusterApi } from '../../src/kube/cluster-api.js'
-import type { TokenApi } from '../../src/kube/token-api.js'
+import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
+import type { TokenApi } from '../../src/core/kube/token-api.js'
 import {
   apiException,
   fakeClusterApi,
@@ -30,13 +30,15 @@ import {
 
 const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
-jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
-jest.unstable_mockModule('../../src/kube/token-api.js', () => ({
+jest.unstable_mockModule('../../src/core/kube/cluster-api.js', () => ({
+  connect
+}))
+jest.unstable_mockModule('../../src/core/kube/token-api.js', () => ({
   connectAsToken
 }))
 
-const main = await import('../../src/main.js')
-const post = await import('../../src/post.js')
+const main = await import('../../src/action/main.js')
+const post = await import('../../src/action/post.js')
 
 const NS = 'scans'
 const SA = 'scanner'

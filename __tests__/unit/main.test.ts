@@ -10,10 +10,10 @@ import {
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
-import type { ClusterApi } from '../../src/kube/cluster-api.js'
-import type { OidcIdentity } from '../../src/kube/oidc-bootstrap.js'
-import type { RunState } from '../../src/runner/state.js'
-import type { TokenApi } from '../../src/kube/token-api.js'
+import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
+import type { OidcIdentity } from '../../src/core/kube/oidc-bootstrap.js'
+import type { RunState } from '../../src/core/run-record.js'
+import type { TokenApi } from '../../src/core/kube/token-api.js'
 import {
   SECRET_UID,
   apiException,
@@ -48,8 +48,10 @@ const connect =
     (kc: KubeConfig, timeoutMs?: number, oidc?: OidcIdentity) => ClusterApi
   >()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
-jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
-jest.unstable_mockModule('../../src/kube/token-api.js', () => ({
+jest.unstable_mockModule('../../src/core/kube/cluster-api.js', () => ({
+  connect
+}))
+jest.unstable_mockModule('../../src/core/kube/token-api.js', () => ({
   connectAsToken
 }))
 
@@ -94,7 +96,7 @@ jest.unstable_mockModule('node:fs', () => {
   return { ...patched, default: patched }
 })
 
-const { run } = await import('../../src/main.js')
+const { run } = await import('../../src/action/main.js')
 const { parseFileCommandEntries } = await import('../../__fixtures__/runner.js')
 
 const NS = 'scans'

@@ -7,9 +7,9 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import fc from 'fast-check'
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { ClusterApi } from '../../src/kube/cluster-api.js'
-import { isPerRunSecretName } from '../../src/token/per-run-secret.js'
-import { OWN_DIR } from '../../src/token/kubeconfig-file.js'
+import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
+import { isPerRunSecretName } from '../../src/core/token/per-run-secret.js'
+import { OWN_DIR } from '../../src/core/token/kubeconfig-file.js'
 import {
   SECRET_UID,
   fakeClusterApi,
@@ -19,8 +19,10 @@ import { TestRunner } from '../../__fixtures__/runner.js'
 import { SERVER, bootstrapKubeconfig } from '../../__fixtures__/tokens.js'
 
 const connect = jest.fn<(kc: KubeConfig) => ClusterApi>()
-jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
-const { run } = await import('../../src/post.js')
+jest.unstable_mockModule('../../src/core/kube/cluster-api.js', () => ({
+  connect
+}))
+const { run } = await import('../../src/action/post.js')
 
 const NS = 'scans'
 const SECRET = 'ephemeral-scan-token-4242-1-0123456789'

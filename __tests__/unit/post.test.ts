@@ -9,9 +9,9 @@ import {
   jest
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { ClusterApi } from '../../src/kube/cluster-api.js'
-import type { OidcIdentity } from '../../src/kube/oidc-bootstrap.js'
-import type { RunState } from '../../src/runner/state.js'
+import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
+import type { OidcIdentity } from '../../src/core/kube/oidc-bootstrap.js'
+import type { RunState } from '../../src/core/run-record.js'
 import {
   SECRET_UID,
   apiException,
@@ -34,9 +34,11 @@ const connect =
   jest.fn<
     (kc: KubeConfig, timeoutMs?: number, oidc?: OidcIdentity) => ClusterApi
   >()
-jest.unstable_mockModule('../../src/kube/cluster-api.js', () => ({ connect }))
+jest.unstable_mockModule('../../src/core/kube/cluster-api.js', () => ({
+  connect
+}))
 
-const { run } = await import('../../src/post.js')
+const { run } = await import('../../src/action/post.js')
 
 const NS = 'scans'
 const SECRET = 'ephemeral-scan-token-4242-1-0123456789'

@@ -1,0 +1,561 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
+import {
+  connectGitHub,
+  jobStartedAt,
+  readJobFacts,
+  readWorkflowDefinition,
+  runCoordinatesFromEnv,
+  workflowLocation,
+  type Fact,
+  type RunCoordinates
+} from '../../../../src/action/github/job-facts.js'
+import type { JobContext } from '../../../../src/action/github/job-context.js'
+import {
+  startGitHubApi,
+  type FakeJob,
+  type GitHubApiScript,
+  type GitHubApiStandIn
+} from '../../../e2e/support/github-api.js'
+
+// Unit tests of the GitHub calls against a loopback stand-in of the REST API.
+
+const TOKEN = 'ghs_unitTestToken0123456789abcdefABCDEF'
+const SHA = '0123456789abcdef0123456789abcdef01234567'
+const SHARED_SHA = 'fedcba9876543210fedcba9876543210fedcba98'
+const STARTED = '2026-11-23T11:50:00Z'
+
+const RUN: RunCoordinates = {
+  repository: 'octo-org/scan-repo',
+  runId: '4242',
+  runAttempt: '2',
+  runnerName: 'scan-runner-7',
+  workflowRef: 'octo-org/scan-repo/.github/workflows/scan.yml@refs/heads/main',
+  workflowSha: SHA,
+  job: 'inspec'
+}
+
+function job(overrides: Partial<FakeJob>): FakeJob {
+  return {
+    id: 1,
+    run_id: 4242,
+    status: 'completed',
+    started_at: '2026-11-23T11:00:00Z',
+    runner_name: 'other-runner',
+    ...overrides
+  }
+}
+
+const SCAN_YML = [
+  'on: push',
+  'jobs:',
+  '  inspec:',
+  '    runs-on: ubuntu-latest',
+  '    timeout-minutes: 30',
+  ''
+].join('\n')
+
+const SHARED_YML = [
+  'on:',
+  '  workflow_call:',
+  'jobs:',
+  '  inspec:',
+  '    runs-on: ubuntu-latest',
+  '    timeout-minutes: 45',
+  ''
+].join('\n')
+
+const REUSABLE_JOB: JobContext = {
+  checkRunId: 777,
+  workflowRepository: 'octo-org/shared',
+  workflowFilePath: '.github/workflows/scan.yml',
+  workflowSha: SHARED_SHA
+}
+
+let standIn: GitHubApiStandIn | undefined
+
+async function api(
+  script: GitHubApiScript,
+  options: { timeoutMs?: number; token?: string } = {}
+): Promise<{ stand: GitHubApiStandIn; gh: ReturnType<typeof connectGitHub> }> {
+  const stand = await startGitHubApi({ token: TOKEN, ...script })
+  standIn = stand
+  return {
+    stand,
+    gh: connectGitHub({
+      token: options.token ?? TOKEN,
+      apiUrl: stand.url,
+      timeoutMs: options.timeoutMs
+    })
+  }
+}
+
+afterEach(async () => {
+  await standIn?.close()
+  standIn = undefined
+})
+
+function why(fact: Fact<unknown>): string {
+  if (fact.ok) throw new Error('expected a failure')
+  return fact.why
+}
+
+describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
+  it('reads the start from the check run, sending the token as GitHub expects', async () => {
+    const { stand, gh } = await api({
+      jobs: {
+        'octo-org/scan-repo': [
+          job({ id: 777, status: 'in_progress', started_at: STARTED })
+        ]
+      }
+    })
+    const start = await jobStartedAt(gh, { checkRunId: 777 }, RUN)
+    expect(start).toEqual({
+      ok: true,
+      value: { startedAt: new Date(STARTED), via: 'check-run' }
+    })
+    expect(stand.requests).toHaveLength(1)
+    expect(stand.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/repos/octo-org/scan-repo/actions/jobs/777',
+      authorization: `token ${TOKEN}`
+    })
+  })
+
+  it('falls back to the in-progress job on RUNNER_NAME, across pages', async () => {
+    const jobs = Array.from({ length: 150 }, (_, i) =>
+      job({ id: 1000 + i, status: 'completed' })
+    )
+    // The same runner ran an earlier job of this attempt: only the one in
+    // progress is this job.
+    jobs[3] = job({ id: 1003, runner_name: 'scan-runner-7' })
+    jobs[120] = job({
+      id: 1120,
+      status: 'in_progress',
+      runner_name: 'scan-runner-7',
+      started_at: STARTED
+    })
+    const { stand, gh } = await api({
+      attemptJobs: [
+        { repository: 'octo-org/scan-repo', runId: 4242, attempt: 2, jobs }
+      ]
+    })
+    const start = await jobStartedAt(gh, {}, RUN)
+    expect(start).toEqual({
+      ok: true,
+      value: { startedAt: new Date(STARTED), via: 'runner-name' }
+    })
+    expect(stand.requests.map((r) => [r.path, r.query.page ?? '1'])).toEqual([
+      ['/repos/octo-org/scan-repo/actions/runs/4242/attempts/2/jobs', '1'],
+      ['/repos/octo-org/scan-repo/actions/runs/4242/attempts/2/jobs', '2']
+    ])
+  })
+
+  it('falls back when the check run belongs to another run (a wrong job-context)', async () => {
+    const { gh } = await api({
+      jobs: {
+        'octo-org/scan-repo': [job({ id: 5, run_id: 1, started_at: STARTED })]
+      },
+      attemptJobs: [
+        {
+          repository: 'octo-org/scan-repo',
+          runId: 4242,
+          attempt: 2,
+          jobs: [
+            job({
+              id: 9,
+              status: 'in_progress',
+              runner_name: 'scan-runner-7',
+              started_at: '2026-11-23T11:55:00Z'
+            })
+          ]
+        }
+      ]
+    })
+    const start = await jobStartedAt(gh, { checkRunId: 5 }, RUN)
+    expect(start.ok && start.value).toEqual({
+      startedAt: new Date('2026-11-23T11:55:00Z'),
+      via: 'runner-name'
+    })
+  })
+
+  it('says what is missing when neither way works, naming the permission once', async () => {
+    const { gh } = await api({ answer: { jobs: 403, attemptJobs: 403 } })
+    expect(why(await jobStartedAt(gh, { checkRunId: 777 }, RUN))).toBe(
+      "the GitHub API answered 403: the github-token lacks 'actions: read'"
+    )
+  })
+
+  it('joins two different reasons', async () => {
+    const { gh } = await api({
+      answer: { jobs: 404 },
+      attemptJobs: [
+        { repository: 'octo-org/scan-repo', runId: 4242, attempt: 2, jobs: [] }
+      ]
+    })
+    expect(why(await jobStartedAt(gh, { checkRunId: 777 }, RUN))).toBe(
+      "the GitHub API answered 404: GitHub does not know that job in this repository, and no job of run 4242 attempt 2 is in progress on runner 'scan-runner-7'"
+    )
+  })
+
+  it('refuses to guess between two jobs in progress on the same runner name', async () => {
+    const busy = (id: number): FakeJob =>
+      job({ id, status: 'in_progress', runner_name: 'scan-runner-7' })
+    const { gh } = await api({
+      attemptJobs: [
+        {
+          repository: 'octo-org/scan-repo',
+          runId: 4242,
+          attempt: 2,
+          jobs: [busy(1), busy(2)]
+        }
+      ]
+    })
+    expect(why(await jobStartedAt(gh, {}, RUN))).toBe(
+      "2 jobs of run 4242 are in progress on runner 'scan-runner-7'"
+    )
+  })
+
+  it('names what the runner did not set, without calling GitHub', async () => {
+    const { stand, gh } = await api({})
+    expect(
+      why(await jobStartedAt(gh, {}, { ...RUN, runnerName: undefined }))
+    ).toBe('RUNNER_NAME is not set')
+    expect(
+      why(await jobStartedAt(gh, {}, { ...RUN, repository: undefined }))
+    ).toBe('GITHUB_REPOSITORY is not set')
+    expect(stand.requests).toHaveLength(0)
+  })
+
+  it('says when the token is refused, or the rate limit is used up', async () => {
+    const refused = await api({}, { token: 'ghs_wrong' })
+    expect(why(await jobStartedAt(refused.gh, { checkRunId: 1 }, RUN))).toBe(
+      'the GitHub API answered 401: it refused the github-token'
+    )
+    await refused.stand.close()
+    const limited = await api({ answer: { jobs: 403 }, rateLimited: true })
+    expect(
+      why(
+        await jobStartedAt(
+          limited.gh,
+          { checkRunId: 1 },
+          { ...RUN, runnerName: undefined }
+        )
+      )
+    ).toBe(
+      'the GitHub API answered 403: its rate limit is used up, and RUNNER_NAME is not set'
+    )
+  })
+
+  it('keeps no copy of the token where logging the connection would print it', () => {
+    const gh = connectGitHub({ token: TOKEN, apiUrl: 'http://127.0.0.1:1' })
+    expect(inspect(gh, { depth: 6, showHidden: true })).not.toContain(TOKEN)
+    expect(gh.scrub(`Bearer ${TOKEN}!`)).toBe('Bearer ***!')
+  })
+
+  it('makes no call with an empty github-token', async () => {
+    const { stand, gh } = await api({}, { token: '  ' })
+    expect(why(await jobStartedAt(gh, { checkRunId: 1 }, RUN))).toBe(
+      "the input 'github-token' is empty"
+    )
+    expect(stand.requests).toHaveLength(0)
+  })
+
+  it('refuses a token that cannot be an HTTP header, before any call', async () => {
+    const { stand, gh } = await api({}, { token: `${TOKEN}\nX-Evil: 1` })
+    const reason = why(await jobStartedAt(gh, { checkRunId: 1 }, RUN))
+    expect(reason).toBe("the input 'github-token' has characters no token has")
+    expect(stand.requests).toHaveLength(0)
+  })
+
+  it('reports an API that is down, without the token', async () => {
+    const { stand, gh } = await api({ mode: 'down' })
+    const reason = why(await jobStartedAt(gh, { checkRunId: 1 }, RUN))
+    // The socket error, and only once: the fallback is not tried against an
+    // API that is not there.
+    expect(reason).toBe(
+      `the GitHub API at ${stand.url} could not be reached: connect ECONNREFUSED ${stand.url.replace('http://', '')}`
+    )
+  })
+
+  it('gives up on an API that never answers within the timeout', async () => {
+    const { stand, gh } = await api({ mode: 'silent' }, { timeoutMs: 300 })
+    const began = Date.now()
+    const reason = why(await jobStartedAt(gh, { checkRunId: 1 }, RUN))
+    expect(Date.now() - began).toBeLessThan(3000)
+    expect(reason).toBe(
+      `the GitHub API at ${stand.url} did not answer within 0.3 s`
+    )
+    // One wait, not two: no fallback call to an API that does not answer.
+    expect(stand.requests).toHaveLength(1)
+  })
+
+  it('never repeats a response body, even one that echoes the token', async () => {
+    const { gh } = await api({
+      answer: { jobs: 500, attemptJobs: 500, contents: 500 },
+      echoAuthorization: true
+    })
+    const facts = await readJobFacts(gh, REUSABLE_JOB, RUN, true)
+    const text = JSON.stringify(facts)
+    expect(text).toContain('the GitHub API answered 500')
+    expect(text).not.toContain(TOKEN)
+    expect(text).not.toContain('Server Error')
+  })
+
+  it("reads a reusable workflow's own file, at its own commit", async () => {
+    const { stand, gh } = await api({
+      contents: [
+        {
+          repository: 'octo-org/shared',
+          path: '.github/workflows/scan.yml',
+          ref: SHARED_SHA,
+          text: SHARED_YML
+        },
+        {
+          repository: 'octo-org/scan-repo',
+          path: '.github/workflows/scan.yml',
+          ref: SHA,
+          text: SCAN_YML
+        }
+      ]
+    })
+    const definition = await readWorkflowDefinition(gh, REUSABLE_JOB, RUN)
+    expect(definition).toEqual({
+      ok: true,
+      value: {
+        text: SHARED_YML,
+        location: {
+          owner: 'octo-org',
+          repo: 'shared',
+          path: '.github/workflows/scan.yml',
+          ref: SHARED_SHA
+        }
+      }
+    })
+    expect(stand.requests).toEqual([
+      expect.objectContaining({
+        path: '/repos/octo-org/shared/contents/.github/workflows/scan.yml',
+        query: { ref: SHARED_SHA },
+        authorization: `token ${TOKEN}`
+      })
+    ])
+  })
+
+  it('reads GITHUB_WORKFLOW_REF at GITHUB_WORKFLOW_SHA without the job context', async () => {
+    const { stand, gh } = await api({
+      contents: [
+        {
+          repository: 'octo-org/scan-repo',
+          path: '.github/workflows/scan.yml',
+          ref: SHA,
+          text: SCAN_YML
+        }
+      ]
+    })
+    const definition = await readWorkflowDefinition(gh, {}, RUN)
+    expect(definition.ok && definition.value.text).toBe(SCAN_YML)
+    expect(stand.requests[0]?.query).toEqual({ ref: SHA })
+  })
+
+  it('names the file and the permission when the file cannot be read', async () => {
+    const missing = await api({})
+    expect(
+      why(await readWorkflowDefinition(missing.gh, REUSABLE_JOB, RUN))
+    ).toBe(
+      'the GitHub API answered 404: octo-org/shared/.github/workflows/scan.yml@fedcba9 was not found, or the github-token cannot read octo-org/shared'
+    )
+    await missing.stand.close()
+    const forbidden = await api({ answer: { contents: 403 } })
+    expect(
+      why(await readWorkflowDefinition(forbidden.gh, REUSABLE_JOB, RUN))
+    ).toBe(
+      "the GitHub API answered 403: the github-token lacks 'contents: read' on octo-org/shared"
+    )
+  })
+
+  it('chooses the file: the job context when complete, else GITHUB_WORKFLOW_REF', () => {
+    expect(workflowLocation(REUSABLE_JOB, RUN)).toEqual({
+      ok: true,
+      value: {
+        owner: 'octo-org',
+        repo: 'shared',
+        path: '.github/workflows/scan.yml',
+        ref: SHARED_SHA
+      }
+    })
+    // Half a job context (no sha) is not trusted: the run's workflow is read.
+    expect(
+      workflowLocation({ ...REUSABLE_JOB, workflowSha: undefined }, RUN)
+    ).toEqual({
+      ok: true,
+      value: {
+        owner: 'octo-org',
+        repo: 'scan-repo',
+        path: '.github/workflows/scan.yml',
+        ref: SHA
+      }
+    })
+    expect(why(workflowLocation({}, { ...RUN, workflowRef: undefined }))).toBe(
+      'neither job-context nor GITHUB_WORKFLOW_REF names the workflow file'
+    )
+    expect(
+      why(
+        workflowLocation({}, { ...RUN, workflowRef: 'octo-org/scan-repo@main' })
+      )
+    ).toBe('GITHUB_WORKFLOW_REF does not name a workflow file')
+    expect(why(workflowLocation({}, { ...RUN, workflowSha: 'main' }))).toBe(
+      'GITHUB_WORKFLOW_SHA is not a commit'
+    )
+    expect(
+      why(
+        workflowLocation(
+          {},
+          { ...RUN, workflowRef: 'octo-org/../.github/workflows/x.yml@main' }
+        )
+      )
+    ).toBe('GITHUB_WORKFLOW_REF does not name a workflow file')
+    // A 50-hex ref is neither SHA-1 nor SHA-256: a commit 40 or 64 long.
+    expect(
+      why(workflowLocation({}, { ...RUN, workflowSha: 'a'.repeat(50) }))
+    ).toBe('GITHUB_WORKFLOW_SHA is not a commit')
+  })
+
+  it('reads both facts at once, and the timeout of the job in its file', async () => {
+    const { stand, gh } = await api({
+      jobs: {
+        'octo-org/scan-repo': [
+          job({ id: 777, status: 'in_progress', started_at: STARTED })
+        ]
+      },
+      contents: [
+        {
+          repository: 'octo-org/shared',
+          path: '.github/workflows/scan.yml',
+          ref: SHARED_SHA,
+          text: SHARED_YML
+        }
+      ]
+    })
+    expect(await readJobFacts(gh, REUSABLE_JOB, RUN, true)).toEqual({
+      start: {
+        ok: true,
+        value: { startedAt: new Date(STARTED), via: 'check-run' }
+      },
+      timeout: { kind: 'minutes', minutes: 45 }
+    })
+    expect(stand.requests).toHaveLength(2)
+  })
+
+  it('skips the workflow file when job-timeout-minutes gives the timeout', async () => {
+    const { stand, gh } = await api({
+      jobs: {
+        'octo-org/scan-repo': [
+          job({ id: 777, status: 'in_progress', started_at: STARTED })
+        ]
+      }
+    })
+    const facts = await readJobFacts(gh, REUSABLE_JOB, RUN, false)
+    expect(facts.timeout).toBeUndefined()
+    expect(stand.requests.map((r) => r.path)).toEqual([
+      '/repos/octo-org/scan-repo/actions/jobs/777'
+    ])
+  })
+
+  it('turns a file without the job into an unreadable timeout naming the file', async () => {
+    const { gh } = await api({
+      contents: [
+        {
+          repository: 'octo-org/shared',
+          path: '.github/workflows/scan.yml',
+          ref: SHARED_SHA,
+          text: SHARED_YML
+        }
+      ]
+    })
+    const facts = await readJobFacts(
+      gh,
+      REUSABLE_JOB,
+      { ...RUN, job: 'trivy' },
+      true
+    )
+    expect(facts.timeout).toEqual({
+      kind: 'unreadable',
+      why: "octo-org/shared/.github/workflows/scan.yml@fedcba9 has no job 'trivy'"
+    })
+  })
+
+  it('takes its coordinates from the runner environment', () => {
+    expect(
+      runCoordinatesFromEnv({
+        GITHUB_REPOSITORY: 'o/r',
+        GITHUB_RUN_ID: '1',
+        GITHUB_RUN_ATTEMPT: '3',
+        RUNNER_NAME: 'n',
+        GITHUB_WORKFLOW_REF: 'o/r/.github/workflows/w.yml@refs/heads/main',
+        GITHUB_WORKFLOW_SHA: SHA,
+        GITHUB_JOB: 'j'
+      })
+    ).toEqual({
+      repository: 'o/r',
+      runId: '1',
+      runAttempt: '3',
+      runnerName: 'n',
+      workflowRef: 'o/r/.github/workflows/w.yml@refs/heads/main',
+      workflowSha: SHA,
+      job: 'j'
+    })
+  })
+})
+
+describe('job-facts.ts retries (unit, a loopback server that fails once)', () => {
+  it('rides out one 502 with Octokit’s retry plugin, and gives up on a 404 at once', async () => {
+    let calls = 0
+    const server = http.createServer((req, res) => {
+      calls++
+      if (req.url?.includes('/jobs/404')) {
+        res.writeHead(404, { 'content-type': 'application/json' })
+        res.end('{"message":"Not Found"}')
+        return
+      }
+      if (calls === 1) {
+        res.writeHead(502, { 'content-type': 'application/json' })
+        res.end('{"message":"Bad Gateway"}')
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({
+          id: 777,
+          run_id: 4242,
+          status: 'in_progress',
+          started_at: STARTED,
+          runner_name: 'runner-7'
+        })
+      )
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const gh = connectGitHub({
+        token: TOKEN,
+        apiUrl: `http://127.0.0.1:${port}`
+      })
+      const start = await jobStartedAt(gh, { checkRunId: 777 }, RUN)
+      expect(start).toEqual({
+        ok: true,
+        value: { startedAt: new Date(STARTED), via: 'check-run' }
+      })
+      expect(calls).toBe(2)
+
+      calls = 0
+      const missing = await jobStartedAt(gh, { checkRunId: 404 }, RUN)
+      expect(missing.ok).toBe(false)
+      // Not retried; the fallback to the run attempt's jobs is a separate call.
+      expect(calls).toBeLessThanOrEqual(2)
+    } finally {
+      server.close()
+    }
+  })
+})

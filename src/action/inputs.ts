@@ -1,0 +1,478 @@
+import { X509Certificate } from 'node:crypto'
+import * as core from '@actions/core'
+import { formatDuration, parseDuration } from '../core/token/duration.js'
+import { InputError, quoted } from '../core/errors.js'
+import { isDnsLabel, isDnsSubdomain } from '../core/kube/formats.js'
+import { userinfoOf } from '../core/kube/kubeconfig-references.js'
+import { maskSecret } from '../core/masking.js'
+import {
+  MAX_SECONDS,
+  MIN_SECONDS,
+  POD_EXTENSION_SECONDS,
+  type DurationRequest
+} from '../core/token/lifetime.js'
+import { parseChecks, type AccessCheck } from '../core/proof/can-i-lines.js'
+import type { StateExpectations } from '../core/run-record.js'
+
+import type { BindTo } from '../core/token/token-request.js'
+import type { ExcessPrivilegeMode } from '../core/proof/prove-token.js'
+import type { OidcInput } from '../core/kube/oidc-bootstrap.js'
+
+/**
+ * The input job-timeout-minutes: empty means "read it from the workflow";
+ * otherwise a positive number of minutes, as `timeout-minutes` takes.
+ */
+export function parseJobTimeoutMinutes(raw: string): number | undefined {
+  const value = raw.trim()
+  if (value === '') return undefined
+  const minutes = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN
+  if (!(minutes > 0)) {
+    throw new InputError(
+      `Input 'job-timeout-minutes' is '${raw}', which is not a positive number of minutes: give the job's timeout-minutes, such as 30, or leave it empty.`
+    )
+  }
+  return minutes
+}
+
+/** Every input of the main step, parsed and validated. */
+export interface Inputs {
+  serviceAccount: string
+  namespace: string
+  duration: DurationRequest
+  maxDurationSeconds: number
+  audiences: string[]
+  bindTo: BindTo
+  /** Bootstrap kubeconfig content; '' means: find one on the runner. */
+  kubeconfig: string
+  context: string
+  /** Set when 'oidc-audience', 'server' and 'certificate-authority-data' are given. */
+  oidc?: OidcInput
+  exportKubeconfig: boolean
+  cleanup: boolean
+  outputToken: boolean
+  /** Confirm the token's identity with SelfSubjectReview. */
+  verify: boolean
+  expectAllowed: AccessCheck[]
+  expectDenied: AccessCheck[]
+  excessPrivilege: ExcessPrivilegeMode
+  /** For `duration: auto`: reads the job through the GitHub API; a credential. */
+  githubToken: string
+  /** The runner's `job` context as JSON (the input's default passes it). */
+  jobContext: string
+  /** The job's timeout-minutes when the workflow cannot be read. */
+  jobTimeoutMinutes: number | undefined
+}
+
+function input(name: string): string {
+  return core.getInput(name).trim()
+}
+
+function booleanInput(name: string, fallback: boolean): boolean {
+  const raw = input(name)
+  if (raw === '') return fallback
+  if (['true', 'True', 'TRUE'].includes(raw)) return true
+  if (['false', 'False', 'FALSE'].includes(raw)) return false
+  throw new InputError(
+    `Input '${name}' is ${quoted(raw)}, which is not a boolean: use true or false.`
+  )
+}
+
+/** Namespaces are DNS-1123 labels. */
+export function checkNamespace(name: string, value: string): string {
+  if (!isDnsLabel(value)) {
+    throw new InputError(
+      `Input '${name}' is ${quoted(value)}, which is not a valid namespace name: use ` +
+        `at most 63 lowercase letters, digits and '-', starting and ending with ` +
+        `a letter or digit.`
+    )
+  }
+  return value
+}
+
+/** ServiceAccount and Pod names are DNS-1123 subdomains, as Kubernetes validates them. */
+export function checkObjectName(
+  name: string,
+  value: string,
+  what: string
+): string {
+  if (!isDnsSubdomain(value)) {
+    throw new InputError(
+      `Input '${name}' is ${quoted(value)}, which is not a valid ${what} name: use ` +
+        `lowercase letters, digits, '-' and '.', starting and ending with a ` +
+        `letter or digit.`
+    )
+  }
+  return value
+}
+
+function parseBindTo(raw: string): BindTo {
+  const value = raw === '' ? 'secret' : raw
+  if (value === 'secret') return { kind: 'secret' }
+  if (value === 'none') return { kind: 'none' }
+  if (value.startsWith('pod:')) {
+    return {
+      kind: 'pod',
+      name: checkObjectName('bind-to', value.slice(4).trim(), 'Pod')
+    }
+  }
+  throw new InputError(
+    `Input 'bind-to' is ${quoted(raw)}, which is not supported: use 'secret' ` +
+      `(revocable), 'pod:<pod-name>' or 'none'.`
+  )
+}
+
+/** Split a comma- or newline-separated list, dropping blanks and repeats. */
+export function parseList(raw: string): string[] {
+  const items = raw
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+  return [...new Set(items)]
+}
+
+function parseMaxDuration(raw: string): number {
+  const seconds = parseDuration('max-duration', raw === '' ? '1h' : raw)
+  if (seconds < MIN_SECONDS) {
+    throw new InputError(
+      `Input 'max-duration' is ${quoted(raw)}, below the API server's minimum token ` +
+        `lifetime of 600s (10m): set it to 10m or more.`
+    )
+  }
+  if (seconds > MAX_SECONDS) {
+    throw new InputError(
+      `Input 'max-duration' is ${quoted(raw)}, above the API server's maximum of ` +
+        `2^32 seconds: set a shorter ceiling such as 6h.`
+    )
+  }
+  return seconds
+}
+
+function parseDurationInput(raw: string, maxSeconds: number): DurationRequest {
+  if (raw === '' || raw === 'auto') return { kind: 'auto' }
+  const seconds = parseDuration('duration', raw)
+  if (seconds < MIN_SECONDS) {
+    throw new InputError(
+      `Input 'duration' is ${quoted(raw)}, but the API server's minimum token ` +
+        `lifetime is 600s (10m): set 'duration' to 10m or more.`
+    )
+  }
+  if (seconds > maxSeconds) {
+    throw new InputError(
+      `Input 'duration' is ${quoted(raw)}, above 'max-duration' ` +
+        `(${formatDuration(maxSeconds)}): shorten 'duration' or raise ` +
+        `'max-duration' deliberately.`
+    )
+  }
+  return { kind: 'explicit', seconds }
+}
+
+/** Refuse the one lifetime for which a Pod-bound token would live a year. */
+function checkPodExtension(
+  bindTo: BindTo,
+  duration: DurationRequest,
+  maxSeconds: number
+): void {
+  if (bindTo.kind !== 'pod') return
+  // auto asks for whole minutes plus 5m, so it reaches 3607 s only when
+  // capped at a max-duration of exactly that.
+  const asked = duration.kind === 'explicit' ? duration.seconds : maxSeconds
+  if (asked !== POD_EXTENSION_SECONDS) return
+  const cause =
+    duration.kind === 'explicit'
+      ? `Input 'duration' is ${POD_EXTENSION_SECONDS}s`
+      : `Input 'max-duration' is ${POD_EXTENSION_SECONDS}s, which 'duration: auto' asks for,`
+  throw new InputError(
+    `${cause} with 'bind-to: pod:${bindTo.name}', the one lifetime the API ` +
+      `server silently extends to a year for Pod-bound tokens ` +
+      `(--service-account-extend-token-expiration): choose any other ` +
+      `duration, such as 1h.`
+  )
+}
+
+function parseExcessPrivilege(raw: string): ExcessPrivilegeMode {
+  const value = raw === '' ? 'warn' : raw
+  if (value === 'warn' || value === 'fail' || value === 'off') return value
+  throw new InputError(
+    `Input 'excess-privilege' is ${quoted(raw)}, which is not supported: use ` +
+      `'warn', 'fail' or 'off'.`
+  )
+}
+
+const OIDC_INPUTS = [
+  'oidc-audience',
+  'server',
+  'certificate-authority-data'
+] as const
+
+/** `https://host[:port][/path]`, with no credentials in it. */
+function parseServer(raw: string): string {
+  // First, so that no sentence below can echo a password: it is masked and
+  // never quoted.
+  const userinfo = userinfoOf(raw)
+  if (userinfo) {
+    maskSecret(userinfo.user)
+    maskSecret(userinfo.password)
+    throw new InputError(
+      `Input 'server' carries a user name or password, which this action ` +
+        `never sends: remove them and keep only https://host:port.`
+    )
+  }
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new InputError(
+      `Input 'server' is not a URL: set it to the API server's address, ` +
+        `such as https://203.0.113.10:6443.`
+    )
+  }
+  if (url.protocol !== 'https:') {
+    // Neither this sentence nor the one above quotes the value, whole or in
+    // part: a server kept in a secret may carry a token in its query, and
+    // the runner masks only whole values.
+    throw new InputError(
+      `Input 'server' is not an https:// URL: use the API server's ` +
+        `https:// address, since the ID token is only ever sent over TLS.`
+    )
+  }
+  return raw
+}
+
+const PEM_CERTIFICATE =
+  /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+/**
+ * Base64 of one or more PEM certificates, each of which parses as X.509,
+ * exactly what a kubeconfig's certificate-authority-data holds.
+ */
+export function parseCaData(raw: string): string {
+  const fix =
+    `set 'certificate-authority-data' to the base64 of the cluster's CA ` +
+    `PEM, for example the output of 'base64 -w0 ca.crt' or the ` +
+    `certificate-authority-data of an admin kubeconfig`
+  const compact = raw.replace(/\s+/g, '')
+  if (compact === '') {
+    throw new InputError(`Input 'certificate-authority-data' is empty: ${fix}.`)
+  }
+  if (raw.includes('-----BEGIN')) {
+    throw new InputError(
+      `Input 'certificate-authority-data' is PEM text, not its base64: ${fix}.`
+    )
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    throw new InputError(
+      `Input 'certificate-authority-data' is not valid base64: ${fix}.`
+    )
+  }
+  const pem = Buffer.from(compact, 'base64').toString('utf8')
+  const blocks = pem.match(PEM_CERTIFICATE) ?? []
+  if (blocks.length === 0) {
+    throw new InputError(
+      `Input 'certificate-authority-data' decodes to no PEM certificate: ${fix}.`
+    )
+  }
+  blocks.forEach((block, index) => {
+    try {
+      new X509Certificate(block)
+    } catch {
+      throw new InputError(
+        `Input 'certificate-authority-data' holds a certificate (number ` +
+          `${index + 1}) that does not parse as X.509: ${fix}.`
+      )
+    }
+  })
+  return compact
+}
+
+/**
+ * The OIDC bootstrap inputs: all three or none, and never together with a
+ * stored kubeconfig (which of the two would mint must not be a guess).
+ */
+function parseOidc(kubeconfig: string, context: string): OidcInput | undefined {
+  const raw = Object.fromEntries(
+    OIDC_INPUTS.map((name) => [name, input(name)])
+  ) as Record<(typeof OIDC_INPUTS)[number], string>
+  const given = OIDC_INPUTS.filter((name) => raw[name] !== '')
+  if (given.length === 0) return undefined
+  if (kubeconfig.trim() !== '') {
+    throw new InputError(
+      `Inputs 'kubeconfig' and '${given[0] ?? ''}' are exclusive: mint either ` +
+        `with the stored kubeconfig or with the job's GitHub ID token ` +
+        `('oidc-audience', 'server', 'certificate-authority-data'), so remove one.`
+    )
+  }
+  const missing = OIDC_INPUTS.filter((name) => raw[name] === '')
+  if (missing.length > 0) {
+    const list = (names: readonly string[]): string =>
+      names.map((name) => `'${name}'`).join(' and ')
+    const several = missing.length > 1
+    throw new InputError(
+      `Input${several ? 's' : ''} ${list(missing)} ${several ? 'are' : 'is'} ` +
+        `missing: the OIDC bootstrap needs 'oidc-audience', 'server' and ` +
+        `'certificate-authority-data' together, so set ${several ? 'them' : 'it'} ` +
+        `or remove ${list(given)}.`
+    )
+  }
+  if (context !== '') {
+    throw new InputError(
+      `Input 'context' picks a context of a bootstrap kubeconfig, and the OIDC ` +
+        `bootstrap has none: remove 'context'.`
+    )
+  }
+  return {
+    audience: raw['oidc-audience'],
+    server: parseServer(raw.server),
+    caData: parseCaData(raw['certificate-authority-data'])
+  }
+}
+
+/** Read and validate every input of the main step; throws InputError. */
+export function getInputs(): Inputs {
+  const serviceAccount = input('service-account')
+  if (serviceAccount === '') {
+    throw new InputError(
+      `Input 'service-account' is required: set it to the name of the ` +
+        `ServiceAccount the token is for.`
+    )
+  }
+  const maxDurationSeconds = parseMaxDuration(input('max-duration'))
+  const namespace = checkNamespace('namespace', input('namespace') || 'default')
+  const duration = parseDurationInput(input('duration'), maxDurationSeconds)
+  const bindTo = parseBindTo(input('bind-to'))
+  checkPodExtension(bindTo, duration, maxDurationSeconds)
+  const cleanup = booleanInput('cleanup', true)
+  if (!cleanup && bindTo.kind === 'secret') {
+    // Only post deletes the per-run Secret, and Secrets never expire.
+    throw new InputError(
+      `Input 'cleanup' is false, but with 'bind-to: secret' (the default) ` +
+        `that would leave the per-run Secret in the cluster forever: set ` +
+        `'bind-to: none' to keep a token that simply expires, or keep ` +
+        `'cleanup: true'.`
+    )
+  }
+  // Content keeps its own whitespace: YAML is indentation-sensitive.
+  const kubeconfig = getKubeconfigInput()
+  const context = input('context')
+  const oidc = parseOidc(kubeconfig, context)
+  return {
+    serviceAccount: checkObjectName(
+      'service-account',
+      serviceAccount,
+      'ServiceAccount'
+    ),
+    namespace,
+    duration,
+    maxDurationSeconds,
+    audiences: parseList(core.getInput('audiences')),
+    bindTo,
+    kubeconfig,
+    context,
+    ...(oidc ? { oidc } : {}),
+    exportKubeconfig: booleanInput('export-kubeconfig', true),
+    cleanup,
+    outputToken: booleanInput('output-token', false),
+    verify: booleanInput('verify', true),
+    expectAllowed: parseChecks(
+      'expect-allowed',
+      core.getInput('expect-allowed'),
+      namespace
+    ),
+    expectDenied: parseChecks(
+      'expect-denied',
+      core.getInput('expect-denied'),
+      namespace
+    ),
+    excessPrivilege: parseExcessPrivilege(input('excess-privilege')),
+    githubToken: input('github-token'),
+    jobContext: input('job-context'),
+    jobTimeoutMinutes: parseJobTimeoutMinutes(input('job-timeout-minutes'))
+  }
+}
+
+/**
+ * Credentials the runner hands this step in its environment. Exec credential
+ * plugins (and auth-provider commands) run as our children and inherit the
+ * whole environment, so once these are read they leave process.env.
+ */
+const CREDENTIAL_VARIABLES = [
+  'INPUT_KUBECONFIG',
+  'INPUT_GITHUB-TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN'
+] as const
+
+/** Call after the inputs and the ID token were read, before any request. */
+export function withholdCredentialsFromChildren(
+  env: NodeJS.ProcessEnv = process.env
+): void {
+  for (const name of CREDENTIAL_VARIABLES) Reflect.deleteProperty(env, name)
+}
+
+/** The post step only needs to know whether to clean up at all. */
+export function getCleanupInput(): boolean {
+  return booleanInput('cleanup', true)
+}
+
+/**
+ * What post checks main's saved record against: the inputs post gets too
+ * (the same as main's), never the record itself. The namespace is
+ * undefined when the input is not a valid one (main then made nothing).
+ */
+export function getPostExpectations(
+  env: NodeJS.ProcessEnv = process.env
+): StateExpectations {
+  let namespace: string | undefined
+  try {
+    namespace = checkNamespace('namespace', input('namespace') || 'default')
+  } catch {
+    namespace = undefined
+  }
+  const audience = input('oidc-audience')
+  const server = input('server')
+  return {
+    namespace,
+    runnerTemp: env.RUNNER_TEMP ?? '',
+    bootstrap: {
+      kubeconfigInput: getKubeconfigInput().trim() !== '',
+      context: input('context'),
+      oidc: audience && server ? { audience, server } : undefined
+    },
+    env
+  }
+}
+
+/** The same expectations from main's validated inputs, for its rollback. */
+export function mainExpectations(
+  inputs: Inputs,
+  runnerTemp: string
+): StateExpectations {
+  return {
+    namespace: inputs.namespace,
+    runnerTemp,
+    bootstrap: {
+      kubeconfigInput: inputs.kubeconfig.trim() !== '',
+      context: inputs.context,
+      oidc: inputs.oidc && {
+        audience: inputs.oidc.audience,
+        server: inputs.oidc.server
+      }
+    }
+  }
+}
+
+/**
+ * The bootstrap kubeconfig content, exactly as given: YAML is
+ * indentation-sensitive, so a first line that is indented must keep its
+ * spaces (core.getInput trims by default).
+ */
+export function getKubeconfigInput(): string {
+  return core.getInput('kubeconfig', { trimWhitespace: false })
+}
+
+/**
+ * The CA data, as post re-reads it for the OIDC bootstrap (the audience and
+ * server come from main's saved state); throws InputError.
+ */
+export function getCaDataInput(): string {
+  return parseCaData(input('certificate-authority-data'))
+}
