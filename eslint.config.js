@@ -13,9 +13,9 @@ export default tseslint.config(
       '.cluster/',
       '.cache/',
       'test/cluster/',
-      'scripts/',
       '*.js',
-      '**/*.mjs'
+      '.dependency-cruiser.cjs',
+      '__tests__/**/*.mjs'
     ]
   },
   js.configs.recommended,
@@ -23,7 +23,11 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './__tests__/tsconfig.json'],
+        project: [
+          './tsconfig.json',
+          './__tests__/tsconfig.json',
+          './scripts/tsconfig.json'
+        ],
         tsconfigRootDir: import.meta.dirname
       }
     },
@@ -37,6 +41,37 @@ export default tseslint.config(
         'error',
         { allowNumber: true }
       ]
+    }
+  },
+  {
+    // The build and cluster scripts are plain ES modules for Node: the
+    // recommended rules, without type information (they carry none).
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: Object.fromEntries(
+        [
+          'process',
+          'console',
+          'URL',
+          'Buffer',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'AbortController',
+          'AbortSignal',
+          'fetch',
+          'TextDecoder',
+          'TextEncoder'
+        ].map((name) => [name, 'readonly'])
+      )
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      // JavaScript has no return-type syntax.
+      '@typescript-eslint/explicit-function-return-type': 'off'
     }
   },
   {

@@ -8,14 +8,10 @@ import {
   parseFileCommandEntries,
   parseFileCommands
 } from './runner-files.ts'
-export {
-  parseFileCommandEntries,
-  parseFileCommands,
-  type FileCommand
-} from './runner-files.ts'
+export { parseFileCommandEntries } from './runner-files.ts'
 
 /** The file commands @actions/core writes to when these variables are set. */
-export const FILE_VARIABLES = [
+const FILE_VARIABLES = [
   'GITHUB_OUTPUT',
   'GITHUB_STATE',
   'GITHUB_ENV',

@@ -105,13 +105,15 @@ function requestCounts(admin: string): Map<string, number> {
     // The API server's own lease renewals are not the action's.
     if (!line.startsWith('apiserver_request_total{')) continue
     if (line.includes('resource="leases"')) continue
-    const labels = Object.fromEntries(
+    const labels = new Map(
       [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]])
     )
     const what = [
-      labels.verb,
-      [labels.resource, labels.subresource].filter(Boolean).join('/'),
-      labels.code
+      labels.get('verb'),
+      [labels.get('resource'), labels.get('subresource')]
+        .filter(Boolean)
+        .join('/'),
+      labels.get('code')
     ].join(' ')
     const value = Number(line.slice(line.lastIndexOf(' ') + 1))
     counts.set(what, (counts.get(what) ?? 0) + value)
@@ -242,7 +244,7 @@ try {
         }
       )
       const [user, sys] =
-        (timed.stderr ?? '').trim().split('\n').at(-1)?.split(' ') ?? []
+        timed.stderr.trim().split('\n').at(-1)?.split(' ') ?? []
       return timed.status === 0 ? Number(user) + Number(sys) : NaN
     })
   )

@@ -23,7 +23,9 @@ import {
 import { TRUSTED_JOB } from '../__tests__/e2e/support/oidc-issuer.ts'
 import { FakeRunner } from '../__tests__/e2e/support/runner.ts'
 
-const say = (text: string): void => console.log(`\n▶ ${text}`)
+const say = (text: string): void => {
+  console.log(`\n▶ ${text}`)
+}
 const show = (text: string): void => {
   for (const line of text.trimEnd().split('\n'))
     if (line) console.log(`    ${line}`)

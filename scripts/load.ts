@@ -148,17 +148,17 @@ let timer: NodeJS.Timeout | undefined
 const outcomes = await Promise.race([
   Promise.all(Array.from({ length: runs }, (_, i) => oneRun(i))),
   new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `the load did not finish within ${WHOLE_LOAD_MS / 60000} minutes`
-          )
-        ),
-      WHOLE_LOAD_MS
-    )
+    timer = setTimeout(() => {
+      reject(
+        new Error(
+          `the load did not finish within ${WHOLE_LOAD_MS / 60000} minutes`
+        )
+      )
+    }, WHOLE_LOAD_MS)
   })
-]).finally(() => clearTimeout(timer))
+]).finally(() => {
+  clearTimeout(timer)
+})
 const wall = (Date.now() - started) / 1000
 
 const leftovers = (await anchorsIn(admin, setup.namespace)).length

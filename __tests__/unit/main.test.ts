@@ -11,7 +11,7 @@ import {
 import type { KubeConfig } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
 import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
-import type { OidcIdentity } from '../../src/core/kube/oidc-bootstrap.js'
+import type { OidcIdentity } from '../../src/core/kube/api-errors.js'
 import type { RunState } from '../../src/core/run-record.js'
 import type { TokenApi } from '../../src/core/kube/token-api.js'
 import {

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
 import { isPerRunSecretName } from '../../src/core/token/per-run-secret.js'
-import { OWN_DIR } from '../../src/core/token/kubeconfig-file.js'
+import { OWN_DIR } from '../../src/core/names.js'
 import {
   SECRET_UID,
   fakeClusterApi,

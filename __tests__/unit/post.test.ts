@@ -10,7 +10,7 @@ import {
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
-import type { OidcIdentity } from '../../src/core/kube/oidc-bootstrap.js'
+import type { OidcIdentity } from '../../src/core/kube/api-errors.js'
 import type { RunState } from '../../src/core/run-record.js'
 import {
   SECRET_UID,

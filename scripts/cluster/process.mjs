@@ -14,7 +14,7 @@ export function readPid() {
   }
 }
 
-export function isAlive(pid) {
+function isAlive(pid) {
   try {
     process.kill(pid, 0)
   } catch (err) {
@@ -69,7 +69,7 @@ export async function stopProcess(pid) {
 }
 
 // Refuse to delete a directory we did not create (CLUSTER_DIR is user input).
-export function looksLikeClusterDir() {
+function looksLikeClusterDir() {
   let entries
   try {
     entries = fs.readdirSync(DIR)

@@ -11,7 +11,8 @@ import {
   POD_EXTENSION_SECONDS,
   type DurationRequest
 } from '../core/token/lifetime.js'
-import { parseChecks, type AccessCheck } from '../core/proof/can-i-lines.js'
+import { parseChecks } from '../core/proof/can-i-lines.js'
+import type { AccessCheck } from '../core/kube/token-api.js'
 import type { StateExpectations } from '../core/run-record.js'
 
 import type { BindTo } from '../core/token/token-request.js'
@@ -78,7 +79,7 @@ function booleanInput(name: string, fallback: boolean): boolean {
 }
 
 /** Namespaces are DNS-1123 labels. */
-export function checkNamespace(name: string, value: string): string {
+function checkNamespace(name: string, value: string): string {
   if (!isDnsLabel(value)) {
     throw new InputError(
       `Input '${name}' is ${quoted(value)}, which is not a valid namespace name: use ` +
@@ -90,11 +91,7 @@ export function checkNamespace(name: string, value: string): string {
 }
 
 /** ServiceAccount and Pod names are DNS-1123 subdomains, as Kubernetes validates them. */
-export function checkObjectName(
-  name: string,
-  value: string,
-  what: string
-): string {
+function checkObjectName(name: string, value: string, what: string): string {
   if (!isDnsSubdomain(value)) {
     throw new InputError(
       `Input '${name}' is ${quoted(value)}, which is not a valid ${what} name: use ` +
@@ -245,7 +242,7 @@ const PEM_CERTIFICATE =
  * Base64 of one or more PEM certificates, each of which parses as X.509,
  * exactly what a kubeconfig's certificate-authority-data holds.
  */
-export function parseCaData(raw: string): string {
+function parseCaData(raw: string): string {
   const fix =
     `set 'certificate-authority-data' to the base64 of the cluster's CA ` +
     `PEM, for example the output of 'base64 -w0 ca.crt' or the ` +

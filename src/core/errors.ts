@@ -32,7 +32,7 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
  * characters escaped and long values shortened, so the message stays one
  * line and one sentence whatever the value holds.
  */
-export function escaped(value: string, max = 100): string {
+function escaped(value: string, max = 100): string {
   const safe = value.replace(UNPRINTABLE, (c) => {
     const named: Record<string, string> = {
       '\n': '\\n',

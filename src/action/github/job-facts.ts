@@ -13,11 +13,11 @@ export type { Fact }
 
 type Octokit = ReturnType<typeof getOctokit>
 /** What `getOctokit` takes as options and as plugins (e.g. `retry`). */
-export type OctokitOptions = NonNullable<Parameters<typeof getOctokit>[1]>
-export type OctokitPlugin = NonNullable<Parameters<typeof getOctokit>[2]>
+type OctokitOptions = NonNullable<Parameters<typeof getOctokit>[1]>
+type OctokitPlugin = NonNullable<Parameters<typeof getOctokit>[2]>
 
 /** How long one fact may take, retries and pages included. */
-export const GITHUB_CALL_TIMEOUT_MS = 10_000
+const GITHUB_CALL_TIMEOUT_MS = 10_000
 
 export interface GitHubApiOptions {
   /** The `github-token` input; a credential, never printed. */
@@ -351,7 +351,7 @@ export interface WorkflowLocation {
 }
 
 /** `owner/repo/path@ref`, for messages. */
-export function describeLocation(location: WorkflowLocation): string {
+function describeLocation(location: WorkflowLocation): string {
   const ref = COMMIT_SHA.test(location.ref)
     ? location.ref.slice(0, 7)
     : location.ref

@@ -1,7 +1,15 @@
 import { ATTEMPT_MS, historyOf, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
-import type { OidcIdentity } from './oidc-bootstrap.js'
-import { MANAGED_BY } from '../token/per-run-secret.js'
+import { MANAGED_BY } from '../names.js'
+
+/**
+ * Who the OIDC bootstrap speaks for, as the error sentences name it: the
+ * audience asked for and the token's issuer. Never the token itself.
+ */
+export interface OidcIdentity {
+  audience: string
+  issuer: string
+}
 
 /** What the action was doing when a Kubernetes call failed. */
 export interface FailedCall {
@@ -179,7 +187,7 @@ function serverText(status: KubeStatus): string {
  * policy, or the namespace lifecycle (a namespace being deleted). Each needs
  * a different fix, and only the API server's message tells them apart.
  */
-export function forbiddenBy(
+function forbiddenBy(
   message: string
 ): 'rbac' | 'quota' | 'admission' | 'terminating' | 'unknown' {
   if (/because it is being terminated/.test(message)) return 'terminating'

@@ -5,14 +5,11 @@ import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
 import { ActionError, InputError } from '../errors.js'
 import { maskSecret } from '../masking.js'
-import { OWN_DIR } from '../token/kubeconfig-file.js'
+import { OWN_DIR } from '../names.js'
 import { checkReferences, record, userinfoOf } from './kubeconfig-references.js'
 import type { CallBounds } from './deadline.js'
-import {
-  openOidc,
-  type OidcIdentity,
-  type OidcInput
-} from './oidc-bootstrap.js'
+import type { OidcIdentity } from './api-errors.js'
+import { openOidc, type OidcInput } from './oidc-bootstrap.js'
 
 /**
  * Where the identity that mints the token comes from. Saved in state so the

@@ -7,9 +7,9 @@ import {
   type V1BoundObjectReference,
   type V1Secret
 } from '@kubernetes/client-node'
-import type { OidcIdentity } from './oidc-bootstrap.js'
+import type { OidcIdentity } from './api-errors.js'
 
-export interface TokenSpec {
+interface TokenSpec {
   audiences: string[]
   expirationSeconds: number
   boundObjectRef?: V1BoundObjectReference

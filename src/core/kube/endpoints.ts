@@ -138,7 +138,7 @@ async function call<T>(
  * then walks up the path ('secrets/..' is the namespace itself), so a name
  * such as '..' would turn a Secret delete into a Namespace delete.
  */
-export function segment(value: string): string {
+function segment(value: string): string {
   if (value === '' || value === '.' || value === '..') {
     throw new Error(
       `a Kubernetes API path segment may not be ${value === '' ? 'empty' : `'${value}'`}`

@@ -4,7 +4,7 @@ import * as https from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
 import { ActionError } from '../errors.js'
 import { maskSecret } from '../masking.js'
-import { httpStatus } from './api-errors.js'
+import { httpStatus, type OidcIdentity } from './api-errors.js'
 import { historyOf, isDeadlineError, type CallBounds } from './deadline.js'
 import { proxyAgent, proxyFor } from './proxy-agents.js'
 import { failureReason, withRetries } from './retry.js'
@@ -23,15 +23,6 @@ export interface OidcInput {
 
 /** The issuer of GitHub Actions ID tokens on github.com. */
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com'
-
-/**
- * Who the OIDC bootstrap speaks for, as the error sentences name it: the
- * audience asked for and the token's issuer. Never the token itself.
- */
-export interface OidcIdentity {
-  audience: string
-  issuer: string
-}
 
 /** What the OIDC bootstrap needs to reach the API server. */
 export interface OidcTarget {

@@ -4,7 +4,7 @@ import { SocksProxyAgent } from 'socks-proxy-agent'
 import { host } from '../ports.js'
 
 /** How long a proxy may take to open a tunnel (client-go dials for 30 s). */
-export const PROXY_TUNNEL_MS = 30_000
+const PROXY_TUNNEL_MS = 30_000
 
 /**
  * The proxy the calls to `server` go through: the kubeconfig's proxy-url,

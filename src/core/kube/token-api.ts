@@ -12,7 +12,6 @@ import {
   type V1NonResourceRule,
   type V1ResourceRule
 } from '@kubernetes/client-node'
-import type { AccessCheck, Served } from '../proof/can-i-lines.js'
 
 export interface Identity {
   username: string
@@ -20,11 +19,48 @@ export interface Identity {
   extra: Record<string, string[]>
 }
 
-export interface RulesReview {
+interface RulesReview {
   rules: V1ResourceRule[]
   /** Rules for URLs outside the resource API (/metrics, /logs, ...). */
   nonResourceRules?: V1NonResourceRule[]
   incomplete: boolean
+}
+
+/**
+ * One SelfSubjectAccessReview question, as the proof parses it from an
+ * 'expect-allowed' or 'expect-denied' line (proof/can-i-lines.ts).
+ */
+export interface AccessCheck {
+  /** The input the line came from, for messages. */
+  input: string
+  /** The line as written, for messages. */
+  line: string
+  verb: string
+  /** Plural resource name, or '' for a non-resource URL. */
+  resource: string
+  group: string
+  subresource: string
+  name: string
+  /** '' means all namespaces (or a cluster-scoped resource). */
+  namespace: string
+  /** The resource lives outside namespaces. */
+  clusterScoped: boolean
+  /** Set for non-resource URLs such as /healthz. */
+  path: string
+  /**
+   * True when the resource, subresource or scope is not in the action's own
+   * tables: the API server's discovery must confirm it before the check is
+   * asked, so that a typo is an error rather than a vacuous "denied".
+   */
+  needsDiscovery: boolean
+}
+
+/** A resource an API group serves, as discovery lists it. */
+export interface Served {
+  name: string
+  namespaced: boolean
+  singularName?: string
+  shortNames?: string[]
 }
 
 /** An access review's answer. */

@@ -1,31 +1,6 @@
 import { ActionError, InputError, hasUnprintable, quoted } from '../errors.js'
 import { isDnsLabel } from '../kube/formats.js'
-
-/** One `kubectl auth can-i` style check, as the action interprets it. */
-export interface AccessCheck {
-  /** The input the line came from, for messages. */
-  input: string
-  /** The line as written, for messages. */
-  line: string
-  verb: string
-  /** Plural resource name, or '' for a non-resource URL. */
-  resource: string
-  group: string
-  subresource: string
-  name: string
-  /** '' means all namespaces (or a cluster-scoped resource). */
-  namespace: string
-  /** The resource lives outside namespaces. */
-  clusterScoped: boolean
-  /** Set for non-resource URLs such as /healthz. */
-  path: string
-  /**
-   * True when the resource, subresource or scope is not in the action's own
-   * tables: the API server's discovery must confirm it before the check is
-   * asked, so that a typo is an error rather than a vacuous "denied".
-   */
-  needsDiscovery: boolean
-}
+import type { AccessCheck, Served } from '../kube/token-api.js'
 
 // RBAC spells subresources as pods/exec, so `TYPE/X` with a well-known X is
 // read as that subresource; `pods/NAME --subresource=exec` names an object.
@@ -136,7 +111,7 @@ const GROUPS: Record<string, string> = {
 }
 
 /** Resources that live outside namespaces: checked cluster-wide. */
-export const CLUSTER_SCOPED = new Set([
+const CLUSTER_SCOPED = new Set([
   'nodes',
   'namespaces',
   'persistentvolumes',
@@ -361,13 +336,6 @@ export function parseCheck(
 }
 
 /** What the API server serves, as discovery tells it. */
-export interface Served {
-  name: string
-  namespaced: boolean
-  singularName?: string
-  shortNames?: string[]
-}
-
 /**
  * Confirm the checks the action's tables cannot vouch for against the API
  * server's discovery (one request per API group involved), and scope

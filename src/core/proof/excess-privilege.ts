@@ -1,6 +1,10 @@
 import type { V1NonResourceRule, V1ResourceRule } from '@kubernetes/client-node'
-import { describeCheck, parseCheck, type AccessCheck } from './can-i-lines.js'
-import type { AccessDecision, TokenApi } from '../kube/token-api.js'
+import { describeCheck, parseCheck } from './can-i-lines.js'
+import type {
+  AccessCheck,
+  AccessDecision,
+  TokenApi
+} from '../kube/token-api.js'
 
 /** A permission a scanner should never hold, and the evidence for it. */
 export interface Finding {

@@ -1,10 +1,6 @@
 import { host } from '../ports.js'
 import { describeApiError } from '../kube/api-errors.js'
-import {
-  confirmChecks,
-  describeCheck,
-  type AccessCheck
-} from './can-i-lines.js'
+import { confirmChecks, describeCheck } from './can-i-lines.js'
 import { ActionError } from '../errors.js'
 import { toKubeConfig } from '../token/kubeconfig-file.js'
 import {
@@ -14,6 +10,7 @@ import {
 } from './excess-privilege.js'
 import {
   connectAsToken,
+  type AccessCheck,
   type Identity,
   type TokenApi
 } from '../kube/token-api.js'
@@ -22,7 +19,7 @@ import type { CallBounds } from '../kube/deadline.js'
 /** What an excess privilege does: a warning, a failure, or nothing (not checked). */
 export type ExcessPrivilegeMode = 'warn' | 'fail' | 'off'
 
-export interface CheckResult {
+interface CheckResult {
   expected: 'allowed' | 'denied'
   check: AccessCheck
   allowed: boolean
@@ -130,7 +127,7 @@ export async function gatherProof(
 }
 
 /** Render the checks as a plain-text table for the log. */
-export function checksTable(checks: CheckResult[]): string {
+function checksTable(checks: CheckResult[]): string {
   const rows = checks.map((c) => [
     c.ok ? 'ok' : 'MISMATCH',
     `expected ${c.expected}`,

@@ -2,7 +2,7 @@ import { formatDuration } from './duration.js'
 import { MIN_SECONDS, type LifetimeSource } from './lifetime.js'
 
 /** GitHub's default (and hosted-runner maximum) job timeout, in minutes. */
-export const DEFAULT_JOB_TIMEOUT_MINUTES = 360
+const DEFAULT_JOB_TIMEOUT_MINUTES = 360
 /** Slack so the token outlives the last API call of a job that runs to its timeout. */
 const BUFFER_SECONDS = 5 * 60
 

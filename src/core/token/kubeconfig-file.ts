@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { KubeConfig, type Cluster } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
 import { ActionError } from '../errors.js'
+import { OWN_DIR } from '../names.js'
 
 export const ENTRY_NAME = 'ephemeral-scan-token'
 export const FILE_NAME = 'kubeconfig'
@@ -23,9 +24,6 @@ export function requireRunnerTemp(
   }
   return temp
 }
-
-/** The directory name newKubeconfigDir() gives our own kubeconfigs. */
-export const OWN_DIR = /^ephemeral-scan-token-[0-9a-f]{24}$/
 
 /** A fresh directory name that no other process can predict. */
 export function newKubeconfigDir(runnerTemp: string): string {

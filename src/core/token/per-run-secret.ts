@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { V1Secret } from '@kubernetes/client-node'
 import { rfc3339 } from '../kube/formats.js'
+import { MANAGED_BY } from '../names.js'
 
 /** The per-run Secret the token is bound to; deleting it revokes the token. */
 export interface PerRunSecretRef {
@@ -15,7 +16,6 @@ export interface PerRunSecretRef {
   created?: boolean
 }
 
-export const MANAGED_BY = 'ephemeral-scan-token'
 const PREFIX = 'ephemeral-scan-token'
 
 /**

@@ -3,9 +3,9 @@ import {
   confirmChecks,
   describeCheck,
   parseCheck,
-  parseChecks,
-  type Served
+  parseChecks
 } from '../../../../src/core/proof/can-i-lines.js'
+import type { Served } from '../../../../src/core/kube/token-api.js'
 import { ActionError, InputError, quoted } from '../../../../src/core/errors.js'
 
 describe('can-i-lines.ts', () => {

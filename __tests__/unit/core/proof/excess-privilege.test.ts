@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals'
 import type { V1NonResourceRule, V1ResourceRule } from '@kubernetes/client-node'
-import type { AccessCheck } from '../../../../src/core/proof/can-i-lines.js'
+import type { AccessCheck } from '../../../../src/core/kube/token-api.js'
 import {
   classifyRules,
   describeScope,

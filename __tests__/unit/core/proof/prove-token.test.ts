@@ -1,10 +1,8 @@
 /** gatherProof / enforceProof against a mocked TokenApi (no cluster here). */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ActionError } from '../../../../src/core/errors.js'
-import {
-  parseChecks,
-  type AccessCheck
-} from '../../../../src/core/proof/can-i-lines.js'
+import { parseChecks } from '../../../../src/core/proof/can-i-lines.js'
+import type { AccessCheck } from '../../../../src/core/kube/token-api.js'
 import {
   enforceProof,
   gatherProof,

@@ -15,8 +15,8 @@ Object.assign(process.env, {
   GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
   GITHUB_SERVER_URL: 'https://github.com'
 })
+const { MANAGED_BY } = await import('../../../../src/core/names.js')
 const {
-  MANAGED_BY,
   deleteCommand,
   isPerRunSecretName,
   shellWord,

@@ -1,0 +1,99 @@
+// The layers of src/ (see docs/architecture.md), held by `npm run lint`:
+//
+//   src/action/, src/cli/   front doors: the only code that may use a CI
+//                           toolkit (@actions/*); they may import the core
+//   src/core/               CI-agnostic; talks to its host through ports.ts
+//     core/*.ts             leaves: errors, masking, ports, the run record
+//     core/kube/            Kubernetes calls, bootstrap, transport, retries
+//     core/token/, proof/   the domain: TokenRequest, per-run Secret,
+//                           kubeconfig file, lifetime, the proof
+//
+// Inside the core the arrows point down: kube may not import token or
+// proof (it defines the types they pass it), and nothing in the core may
+// import a front door. No cycles anywhere.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle: one of the modules is in the wrong layer.',
+      from: { path: '^src/' },
+      to: { circular: true }
+    },
+    {
+      name: 'core-not-ci-toolkit',
+      severity: 'error',
+      comment:
+        'The core runs under any CI: it reaches the runner only through src/core/ports.ts, never through @actions/*.',
+      from: { path: '^src/core/' },
+      to: { path: '(^|/)node_modules/@actions/' }
+    },
+    {
+      name: 'toolkit-only-in-front-doors',
+      severity: 'error',
+      comment: 'Only src/action/ and src/cli/ may import @actions/*.',
+      from: { path: '^src/', pathNot: '^src/(action|cli)/' },
+      to: { path: '(^|/)node_modules/@actions/' }
+    },
+    {
+      name: 'core-not-front-doors',
+      severity: 'error',
+      comment:
+        'The core may not import a front door (src/action/, src/cli/): pass what it needs in.',
+      from: { path: '^src/core/' },
+      to: { path: '^src/(action|cli)/' }
+    },
+    {
+      name: 'front-doors-apart',
+      severity: 'error',
+      comment:
+        'The action and the CLI share code only through the core: move what both need into src/core/.',
+      from: { path: '^src/(action|cli)/' },
+      to: { path: '^src/(action|cli)/', pathNot: '^src/$1/' }
+    },
+    {
+      name: 'kube-not-domain',
+      severity: 'error',
+      comment:
+        'core/kube/ is below the domain: it may not import core/token/ or core/proof/ (define the type in kube and let the domain use it).',
+      from: { path: '^src/core/kube/' },
+      to: { path: '^src/core/(token|proof)/' }
+    },
+    {
+      name: 'leaves-import-nothing-above',
+      severity: 'error',
+      comment:
+        'errors.ts, masking.ts, names.ts and ports.ts are the leaves of the core: they import only each other.',
+      from: { path: '^src/core/(errors|masking|names|ports)\\.ts$' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/core/(errors|masking|names|ports)\\.ts$'
+      }
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      comment: 'An import that does not resolve to a file or a package.',
+      from: {},
+      to: { couldNotResolve: true }
+    },
+    {
+      name: 'src-not-tests',
+      severity: 'error',
+      comment: 'Shipped code may not import tests, fixtures or scripts.',
+      from: { path: '^src/' },
+      to: { path: '^(__tests__|__fixtures__|scripts)/' }
+    }
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs', '.json']
+    }
+  }
+}
