@@ -56,7 +56,6 @@ function mainState(extra: Partial<RunState> = {}): RunState {
     mintedAt: new Date(Date.now() - 60_000)
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z'),
-    credentialId: 'jti-0123',
     expiration: '2099-01-01T00:00:00Z',
     kubeconfigDir: dir,
     kubeconfigPath: file,
@@ -292,8 +291,7 @@ describe('post.ts', () => {
     givenState(
       mainState({
         anchor: { namespace: NS, name: SECRET },
-        expiration: undefined,
-        credentialId: undefined
+        expiration: undefined
       })
     )
     await run()

@@ -78,7 +78,6 @@ export async function run(): Promise<void> {
     const minted = await mintToken(api, inputs, lifetime, record)
     record.minted({
       mintedAt: rfc3339(new Date()),
-      credentialId: minted.credentialId,
       expiration: rfc3339(minted.expiration),
       grantedSeconds: minted.expiresIn,
       lifetimeSource: lifetime.source
@@ -108,7 +107,10 @@ export async function run(): Promise<void> {
   } catch (error) {
     // A failed main leaves nothing behind; what it cannot undo stays in state for post.
     const report = await rollBack(record, rollbackApi, expected)
-    for (const line of report.done) core.info(`Rolled back: ${line}`)
+    // Only what this run undid is a rollback; the rest says what it found.
+    for (const { line, undid } of report.done) {
+      core.info(undid ? `Rolled back: ${line}` : line)
+    }
     for (const problem of report.problems) core.warning(redact(problem))
     core.setFailed(redact(errorMessage(error)))
   }

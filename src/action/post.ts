@@ -58,11 +58,12 @@ export async function run(): Promise<void> {
       },
       { last: true }
     )
-    for (const line of report.done) core.info(line)
+    const lines = report.done.map(({ line }) => line)
+    for (const line of lines) core.info(line)
     for (const problem of report.problems) core.warning(redact(problem))
     core.info(`The job ${held}.`)
     await writePostSummary(
-      [...report.done, ...report.problems.map((p) => `Problem: ${redact(p)}`)],
+      [...lines, ...report.problems.map((p) => `Problem: ${redact(p)}`)],
       report.revoked,
       held
     )

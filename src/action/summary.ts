@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { describeCheck } from '../core/proof/can-i-lines.js'
 import { formatDuration } from '../core/token/duration.js'
-import type { Proof } from '../core/proof/prove-token.js'
+import { answerWord, type Proof } from '../core/proof/prove-token.js'
 import { describeScope } from '../core/proof/excess-privilege.js'
 import { rfc3339 } from '../core/kube/formats.js'
 import type { Lifetime } from '../core/token/lifetime.js'
@@ -99,7 +99,7 @@ export async function writeMainSummary(
       ...proof.checks.map((c) => [
         c.ok ? '✅ ok' : '❌ mismatch',
         c.expected,
-        c.undecided ? 'undecided' : c.allowed ? 'allowed' : 'denied',
+        answerWord(c),
         describeCheck(c.check)
       ])
     ])

@@ -4,8 +4,8 @@ import { describeApiError, httpStatus } from './kube/api-errors.js'
 import { errorMessage } from './errors.js'
 import { removeKubeconfigDir } from './token/kubeconfig-file.js'
 import {
-  deleteCommand,
   runSelector,
+  secretRemains,
   shellWord
 } from './token/per-run-secret.js'
 import {
@@ -16,9 +16,16 @@ import {
   type StateExpectations
 } from './run-record.js'
 
+/** One line of the report: something undone, or found so, or left for later. */
+interface Done {
+  line: string
+  /** True when this run undid something (main prefixes it 'Rolled back:'). */
+  undid: boolean
+}
+
 export interface CleanupReport {
   /** One line per thing done (or found already done). */
-  done: string[]
+  done: Done[]
   /** One sentence per thing that could not be done. */
   problems: string[]
   /** True when the per-run Secret is gone, i.e. the token is revoked. */
@@ -41,12 +48,7 @@ function leftover(state: RunState): string {
   const token = state.expiration
     ? `, so the token stays valid until ${state.expiration}`
     : ''
-  return (
-    ` The per-run Secret ${anchor.namespace}/${anchor.name} ` +
-    `${anchor.created || anchor.uid ? 'remains' : 'may exist'}${token}: ` +
-    `delete it with ` +
-    `'${deleteCommand(anchor)}'.`
-  )
+  return ` The ${secretRemains(anchor, `${anchor.created ? 'remains' : 'may exist'}${token}`)}`
 }
 
 async function revoke(
@@ -58,9 +60,10 @@ async function revoke(
   const anchor = state.anchor
   if (!anchor) {
     if (state.expiration) {
-      report.done.push(
-        `No per-run Secret to delete (bind-to was not 'secret'): the token stays valid until it expires at ${state.expiration}.`
-      )
+      report.done.push({
+        line: `No per-run Secret to delete (bind-to was not 'secret'): the token stays valid until it expires at ${state.expiration}.`,
+        undid: false
+      })
     }
     return
   }
@@ -74,28 +77,37 @@ async function revoke(
       anchor.uid
     )
     report.revoked = true
-    // A uid comes only from an answered create.
-    if (anchor.created || anchor.uid) {
+    // A uid comes only from an answered create, which also sets created.
+    if (anchor.created) {
       report.done.push(
         result === 'deleted'
-          ? `Revoked the token: deleted the per-run ${where}.`
-          : `The per-run ${where} was already gone: the token is revoked.`
+          ? {
+              line: `Revoked the token: deleted the per-run ${where}.`,
+              undid: true
+            }
+          : {
+              line: `The per-run ${where} was already gone: the token is revoked.`,
+              undid: false
+            }
       )
     } else if (result === 'deleted') {
       // The create's answer was lost (or main stopped before it came).
-      report.done.push(
-        `Deleted the per-run ${where}, which a create whose answer never ` +
-          `arrived had left (no token was bound to it).`
-      )
+      report.done.push({
+        line:
+          `Deleted the per-run ${where}, which a create whose answer never ` +
+          `arrived had left (no token was bound to it).`,
+        undid: true
+      })
     } else {
       report.recheck = !last
-      report.done.push(
-        last
+      report.done.push({
+        line: last
           ? `The per-run ${where} does not exist: its create never landed, ` +
-              `so no token was bound to it.`
+            `so no token was bound to it.`
           : `The per-run ${where} was not found; post checks again in case ` +
-              `its unanswered create lands late.`
-      )
+            `its unanswered create lands late.`,
+        undid: false
+      })
     }
   } catch (error) {
     if (httpStatus(error) === 409) {
@@ -127,8 +139,11 @@ function removeFiles(state: RunState, report: CleanupReport): void {
   try {
     report.done.push(
       removeKubeconfigDir(dir)
-        ? `Deleted the kubeconfig directory ${dir}.`
-        : `The kubeconfig directory ${dir} was already gone.`
+        ? { line: `Deleted the kubeconfig directory ${dir}.`, undid: true }
+        : {
+            line: `The kubeconfig directory ${dir} was already gone.`,
+            undid: false
+          }
     )
   } catch (error) {
     const code = (error as { code?: string }).code ?? errorMessage(error)
@@ -141,19 +156,22 @@ function removeFiles(state: RunState, report: CleanupReport): void {
 function restoreEnvironment(state: RunState, report: CleanupReport): void {
   if (state.previousKubeconfig === undefined) return
   if (process.env.KUBECONFIG !== state.kubeconfigPath) {
-    report.done.push(
-      'KUBECONFIG no longer points at this step’s kubeconfig; left unchanged.'
-    )
+    report.done.push({
+      line: 'KUBECONFIG no longer points at this step’s kubeconfig; left unchanged.',
+      undid: false
+    })
     return
   }
   // The toolkit cannot unset a variable for later steps; an empty KUBECONFIG
   // makes kubectl and client libraries fall back to their defaults.
   host().exportVariable('KUBECONFIG', state.previousKubeconfig ?? '')
-  report.done.push(
-    state.previousKubeconfig === null
-      ? 'Cleared KUBECONFIG (it was not set before this step).'
-      : 'Restored KUBECONFIG to its previous value.'
-  )
+  report.done.push({
+    line:
+      state.previousKubeconfig === null
+        ? 'Cleared KUBECONFIG (it was not set before this step).'
+        : 'Restored KUBECONFIG to its previous value.',
+    undid: true
+  })
 }
 
 /**
@@ -179,6 +197,10 @@ export async function cleanUp(
   return report
 }
 
+function noClient(): never {
+  throw new Error('no API client')
+}
+
 /**
  * Main's undo after a failure. The record is cleared only when everything
  * was undone; otherwise it stays so that post tries again (also when a
@@ -199,10 +221,10 @@ export async function rollBack(
     // defect that let anything else in would delete nothing.
     if (!expected) throw new Error('the inputs were not read')
     verifyRunState(state, expected)
-    report = await cleanUp(state, () => {
-      if (!api) throw new Error('no API client')
-      return api()
-    })
+    // The record names a per-run Secret only after main built its client
+    // (mintToken runs after rollbackApi is set), so api is there whenever
+    // cleanUp calls it; without one, nothing in the record needs it.
+    report = await cleanUp(state, api ?? noClient)
   } catch (error) {
     return {
       done: [],
@@ -244,8 +266,7 @@ export function keptInPlace(state: RunState): {
       secretRemains: true,
       message:
         `cleanup: false, so the token stays valid until ${expiry} and its ` +
-        `per-run Secret ${state.anchor.namespace}/${state.anchor.name} ` +
-        `remains: delete it with '${deleteCommand(state.anchor)}'.`
+        secretRemains(state.anchor, 'remains')
     }
   }
   return {

@@ -23,7 +23,6 @@ export interface RunState {
   kubeconfigPath?: string
   /** Set once main exported KUBECONFIG; null means it was unset before. */
   previousKubeconfig?: string | null
-  credentialId?: string
   mintedAt?: string
   expiration?: string
   /** What the API server granted, for post's "held 12m of 25m". */
@@ -82,7 +81,6 @@ export class RunRecord {
 
   minted(facts: {
     mintedAt: string
-    credentialId: string
     expiration: string
     grantedSeconds: number
     lifetimeSource: LifetimeSource
@@ -155,7 +153,6 @@ const FIELDS = new Set<string>([
   'kubeconfigDir',
   'kubeconfigPath',
   'previousKubeconfig',
-  'credentialId',
   'mintedAt',
   'expiration',
   'grantedSeconds',
@@ -322,7 +319,6 @@ function checkFiles(value: Json, runnerTemp: string): void {
 }
 
 function checkMint(value: Json): void {
-  optional(value, 'credentialId', 'string', 'its')
   for (const key of ['mintedAt', 'expiration']) {
     const time = value[key]
     if (time !== undefined && (typeof time !== 'string' || !isRfc3339(time))) {

@@ -8,10 +8,6 @@
 export interface JobContext {
   /** `job.check_run_id`: the id of `GET /repos/{owner}/{repo}/actions/jobs/{id}`. */
   checkRunId?: number
-  /** `job.status`: `success`, `failure` or `cancelled`. */
-  status?: string
-  /** `job.workflow_ref`: `owner/repo/.github/workflows/x.yml@refs/heads/main`, of the file that defines the job. */
-  workflowRef?: string
   /** `job.workflow_sha`: the commit of that file. */
   workflowSha?: string
   /** `job.workflow_repository`: `owner/repo` of that file. */
@@ -93,8 +89,6 @@ export function parseJobContext(raw: string | undefined): JobContext {
   const job = parsed as Record<string, unknown>
   const context: JobContext = {
     checkRunId: checkRunId(job.check_run_id),
-    status: text(job.status),
-    workflowRef: text(job.workflow_ref),
     workflowSha: pick(job.workflow_sha, COMMIT_SHA),
     workflowRepository: pick(job.workflow_repository, REPOSITORY),
     workflowFilePath: filePath(job.workflow_file_path)

@@ -12,8 +12,7 @@ import {
 export type { Fact }
 
 type Octokit = ReturnType<typeof getOctokit>
-/** What `getOctokit` takes as options and as plugins (e.g. `retry`). */
-type OctokitOptions = NonNullable<Parameters<typeof getOctokit>[1]>
+/** What `getOctokit` takes as plugins (e.g. `retry`). */
 type OctokitPlugin = NonNullable<Parameters<typeof getOctokit>[2]>
 
 /** How long one fact may take, retries and pages included. */
@@ -28,8 +27,6 @@ export interface GitHubApiOptions {
   timeoutMs?: number
   /** Octokit plugins, such as `retry` from @octokit/plugin-retry. */
   plugins?: OctokitPlugin[]
-  /** More Octokit options, such as `{ retry: { retries: 2 } }` for that plugin. */
-  octokitOptions?: OctokitOptions
 }
 
 /** A connection to the GitHub REST API; make it with connectGitHub(). */
@@ -118,7 +115,6 @@ export function connectGitHub(options: GitHubApiOptions): GitHubApi {
         // Octokit's retry plugin: a 5xx or a dropped connection is tried
         // twice more (after 0.25 s and 1 s), inside the same per-call deadline.
         retry: { retries: 2, retryAfterBaseValue: 250 },
-        ...options.octokitOptions,
         baseUrl: apiUrl
       },
       ...(options.plugins ?? [retry])
@@ -224,10 +220,9 @@ function timestamp(value: unknown): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date
 }
 
-/** When the job started, and which way it was found. */
+/** When the job started. */
 export interface JobStart {
   startedAt: Date
-  via: 'check-run' | 'runner-name'
 }
 
 const JOBS_WORDS: CallWords = {
@@ -260,7 +255,7 @@ async function startFromCheckRun(
   const startedAt = timestamp(job.value.started_at)
   return startedAt === undefined
     ? { ok: false, why: `job ${String(checkRunId)} has no start time yet` }
-    : { ok: true, value: { startedAt, via: 'check-run' } }
+    : { ok: true, value: { startedAt } }
 }
 
 async function startFromRunnerName(
@@ -304,7 +299,7 @@ async function startFromRunnerName(
   const startedAt = timestamp(only.started_at)
   return startedAt === undefined
     ? { ok: false, why: `job ${String(only.id)} has no start time yet` }
-    : { ok: true, value: { startedAt, via: 'runner-name' } }
+    : { ok: true, value: { startedAt } }
 }
 
 /**

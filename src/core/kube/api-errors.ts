@@ -206,17 +206,32 @@ function forbiddenBy(
   return 'unknown'
 }
 
-/** A refusal that RBAC did not decide, as one sentence; undefined otherwise. */
-function notRbac(body: KubeStatus, call: FailedCall): ActionError | undefined {
-  const by = forbiddenBy(body.message ?? '')
-  if (by === 'rbac' || by === 'unknown') return undefined
-  const ns = `namespace '${call.namespace}'`
-  const what: Record<FailedCall['operation'], string> = {
+/** Each operation as the subject of a sentence: "Minting the token failed …". */
+const FAILING: Record<FailedCall['operation'], string> = {
+  mint: 'Minting the token',
+  'create-secret': 'Creating the per-run Secret',
+  'delete-secret': 'Deleting the per-run Secret',
+  review: 'Checking the minted token'
+}
+
+/** Each operation as what was refused, naming its object: "… refused creating the per-run Secret". */
+function refusedNoun(
+  call: FailedCall
+): Record<FailedCall['operation'], string> {
+  return {
     mint: `the TokenRequest for ServiceAccount '${call.serviceAccount ?? ''}'`,
     'create-secret': 'creating the per-run Secret',
     'delete-secret': `deleting the per-run Secret '${call.secretName ?? ''}'`,
     review: "the minted token's self-checks"
   }
+}
+
+/** A refusal that RBAC did not decide, as one sentence; undefined otherwise. */
+function notRbac(body: KubeStatus, call: FailedCall): ActionError | undefined {
+  const by = forbiddenBy(body.message ?? '')
+  if (by === 'rbac' || by === 'unknown') return undefined
+  const ns = `namespace '${call.namespace}'`
+  const what = refusedNoun(call)
   const said = serverText(body)
   switch (by) {
     case 'terminating':
@@ -389,12 +404,7 @@ export function describeApiError(
       }
       break
   }
-  const what: Record<FailedCall['operation'], string> = {
-    mint: 'Minting the token',
-    'create-secret': 'Creating the per-run Secret',
-    'delete-secret': 'Deleting the per-run Secret',
-    review: 'Checking the minted token'
-  }
+  const what = FAILING
   if (status >= 500) {
     return new ActionError(
       `${what[call.operation]} failed with HTTP ${status}${serverText(body)}` +

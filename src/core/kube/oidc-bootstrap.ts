@@ -3,6 +3,7 @@ import * as http from 'node:http'
 import * as https from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
 import { ActionError } from '../errors.js'
+import { jwtPayload } from '../jwt-claims.js'
 import { maskSecret } from '../masking.js'
 import { httpStatus, type OidcIdentity } from './api-errors.js'
 import { historyOf, isDeadlineError, type CallBounds } from './deadline.js'
@@ -43,10 +44,7 @@ const REQUEST_VARIABLES = [
  */
 export function issuerOf(idToken: string): string {
   try {
-    const payload = idToken.split('.')[1] ?? ''
-    const claims = JSON.parse(
-      Buffer.from(payload, 'base64url').toString('utf8')
-    ) as { iss?: unknown }
+    const claims = jwtPayload(idToken) as { iss?: unknown }
     if (typeof claims.iss === 'string' && claims.iss.startsWith('https://')) {
       return claims.iss
     }

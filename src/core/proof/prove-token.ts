@@ -126,12 +126,18 @@ export async function gatherProof(
   }
 }
 
+/** What the API server answered to a check, in the one word the log, the summary and errors use. */
+export function answerWord(c: CheckResult): 'undecided' | 'allowed' | 'denied' {
+  if (c.undecided) return 'undecided'
+  return c.allowed ? 'allowed' : 'denied'
+}
+
 /** Render the checks as a plain-text table for the log. */
 function checksTable(checks: CheckResult[]): string {
   const rows = checks.map((c) => [
     c.ok ? 'ok' : 'MISMATCH',
     `expected ${c.expected}`,
-    c.undecided ? 'is undecided' : `is ${c.allowed ? 'allowed' : 'denied'}`,
+    `is ${answerWord(c)}`,
     describeCheck(c.check)
   ])
   const widths = [0, 1, 2].map((i) =>
@@ -174,7 +180,7 @@ export function enforceProof(proof: Proof, request: ProofRequest): void {
       .map((c) =>
         c.undecided
           ? `'${c.check.line}' could not be decided (the authorizer reported: ${c.undecided})`
-          : `'${c.check.line}' is ${c.allowed ? 'allowed' : 'denied'} but expected ${c.expected}`
+          : `'${c.check.line}' is ${answerWord(c)} but expected ${c.expected}`
       )
       .join('; ')
     throw new ActionError(

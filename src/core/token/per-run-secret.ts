@@ -42,6 +42,18 @@ export function deleteCommand(ref: PerRunSecretRef): string {
 }
 
 /**
+ * "per-run Secret NS/NAME remains: delete it with '…'.", the one sentence
+ * tail for a Secret left behind, whatever left it (`state`: remains, may
+ * exist, and why).
+ */
+export function secretRemains(ref: PerRunSecretRef, state: string): string {
+  return (
+    `per-run Secret ${ref.namespace}/${ref.name} ${state}: ` +
+    `delete it with '${deleteCommand(ref)}'.`
+  )
+}
+
+/**
  * The label selector for the per-run Secrets of this workflow run attempt
  * (other jobs of the run may have their own), for when the name is unknown.
  */

@@ -13,7 +13,7 @@ import {
 } from '../kube/api-errors.js'
 import { formatDuration } from './duration.js'
 import { ActionError } from '../errors.js'
-import { decodeClaims } from './jwt-claims.js'
+import { decodeClaims } from '../jwt-claims.js'
 import type { Lifetime } from './lifetime.js'
 import { maskSecret, redact } from '../masking.js'
 import type { RunRecord } from '../run-record.js'

@@ -17,19 +17,10 @@ describe('job-context.ts (unit)', () => {
       services: {}
     })
     expect(parseJobContext(raw)).toEqual({
-      status: 'success',
       checkRunId: 51725241954,
-      workflowRef:
-        'octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main',
       workflowSha: SHA,
       workflowRepository: 'octo-org/octo-repo',
       workflowFilePath: '.github/workflows/deploy.yml'
-    })
-  })
-
-  it('keeps only what GHES gives (status alone)', () => {
-    expect(parseJobContext('{"status":"success"}')).toEqual({
-      status: 'success'
     })
   })
 

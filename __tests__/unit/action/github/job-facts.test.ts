@@ -114,7 +114,7 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
     const start = await jobStartedAt(gh, { checkRunId: 777 }, RUN)
     expect(start).toEqual({
       ok: true,
-      value: { startedAt: new Date(STARTED), via: 'check-run' }
+      value: { startedAt: new Date(STARTED) }
     })
     expect(stand.requests).toHaveLength(1)
     expect(stand.requests[0]).toMatchObject({
@@ -145,7 +145,7 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
     const start = await jobStartedAt(gh, {}, RUN)
     expect(start).toEqual({
       ok: true,
-      value: { startedAt: new Date(STARTED), via: 'runner-name' }
+      value: { startedAt: new Date(STARTED) }
     })
     expect(stand.requests.map((r) => [r.path, r.query.page ?? '1'])).toEqual([
       ['/repos/octo-org/scan-repo/actions/runs/4242/attempts/2/jobs', '1'],
@@ -176,8 +176,7 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
     })
     const start = await jobStartedAt(gh, { checkRunId: 5 }, RUN)
     expect(start.ok && start.value).toEqual({
-      startedAt: new Date('2026-11-23T11:55:00Z'),
-      via: 'runner-name'
+      startedAt: new Date('2026-11-23T11:55:00Z')
     })
   })
 
@@ -441,7 +440,7 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
     expect(await readJobFacts(gh, REUSABLE_JOB, RUN, true)).toEqual({
       start: {
         ok: true,
-        value: { startedAt: new Date(STARTED), via: 'check-run' }
+        value: { startedAt: new Date(STARTED) }
       },
       timeout: { kind: 'minutes', minutes: 45 }
     })
@@ -545,7 +544,7 @@ describe('job-facts.ts retries (unit, a loopback server that fails once)', () =>
       const start = await jobStartedAt(gh, { checkRunId: 777 }, RUN)
       expect(start).toEqual({
         ok: true,
-        value: { startedAt: new Date(STARTED), via: 'check-run' }
+        value: { startedAt: new Date(STARTED) }
       })
       expect(calls).toBe(2)
 

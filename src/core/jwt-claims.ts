@@ -1,8 +1,7 @@
-import { ActionError } from '../errors.js'
+import { ActionError } from './errors.js'
 
 export interface TokenClaims {
   jti?: string
-  sub?: string
   iat?: number
   exp?: number
   /** The Secret a bound token is tied to (`kubernetes.io.secret`). */
@@ -20,26 +19,32 @@ function boundSecretOf(
 }
 
 /**
+ * The JSON payload of a JWT, read and not verified: the one decoder for the
+ * minted token's claims and the ID token's issuer. Throws when the payload
+ * is not JSON.
+ */
+export function jwtPayload(token: string): unknown {
+  const payload = token.split('.')[1] ?? ''
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+}
+
+/**
  * Read (not verify) the claims of a JWT. The API server signed it a moment
  * ago over TLS; we only need `jti` for the audit trail. Errors never quote
  * the token.
  */
 export function decodeClaims(token: string): TokenClaims {
   const parts = token.split('.')
-  const payload = parts[1]
-  if (parts.length !== 3 || payload === undefined) {
+  if (parts.length !== 3) {
     throw new ActionError(
       'The API server returned a token that is not a JWT: check that the ' +
         'cluster issues ServiceAccount tokens through the TokenRequest API.'
     )
   }
   try {
-    const claims = JSON.parse(
-      Buffer.from(payload, 'base64url').toString('utf8')
-    ) as Record<string, unknown>
+    const claims = jwtPayload(token) as Record<string, unknown>
     return {
       jti: typeof claims.jti === 'string' ? claims.jti : undefined,
-      sub: typeof claims.sub === 'string' ? claims.sub : undefined,
       iat: typeof claims.iat === 'number' ? claims.iat : undefined,
       exp: typeof claims.exp === 'number' ? claims.exp : undefined,
       boundSecret: boundSecretOf(claims)
