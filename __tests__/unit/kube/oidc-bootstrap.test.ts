@@ -244,7 +244,9 @@ describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', ()
           'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100000\r\n\r\n'
         )
         const drip = setInterval(() => socket.write('x'), 200)
-        socket.on('close', () => clearInterval(drip))
+        socket.on('close', () => {
+          clearInterval(drip)
+        })
       })
     })
     await new Promise<void>((resolve) =>

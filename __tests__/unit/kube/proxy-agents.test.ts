@@ -87,7 +87,9 @@ describe('proxy-agents.ts proxyAgent (unit, loopback proxy that trickles)', () =
       socket.once('data', () => {
         socket.write('HTTP/1.1 200 Connection established\r\nX-Pad: ')
         const drip = setInterval(() => socket.write('a'), 500)
-        socket.on('close', () => clearInterval(drip))
+        socket.on('close', () => {
+          clearInterval(drip)
+        })
       })
     })
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
@@ -98,7 +100,9 @@ describe('proxy-agents.ts proxyAgent (unit, loopback proxy that trickles)', () =
     try {
       const error = await new Promise<Error>((resolve) => {
         https
-          .get(server, { agent }, () => resolve(new Error('answered')))
+          .get(server, { agent }, () => {
+            resolve(new Error('answered'))
+          })
           .on('error', resolve)
       })
       expect(error.message).not.toBe('answered')
