@@ -1,3 +1,4 @@
+import { CredentialPluginError } from './credential-plugin.js'
 import { ATTEMPT_MS, historyOf, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
 import type { OidcIdentity } from './oidc-bootstrap.js'
@@ -98,6 +99,8 @@ function failedToConnect(error: unknown): boolean {
 export function certainlyNotApplied(error: unknown): boolean {
   // An earlier attempt of the same call may have landed.
   if (historyOf(error)?.mayHaveApplied) return false
+  // The credential was never obtained, so the request was never sent.
+  if (error instanceof CredentialPluginError) return true
   const status = httpStatus(error)
   if (status !== undefined) return status >= 400 && status < 500
   if (failedToConnect(error)) return true
@@ -261,6 +264,16 @@ export function describeApiError(
       `The API server at ${call.server} did not answer within ${limit} s` +
         `${tried}: check that it is healthy and reachable from this runner, ` +
         `then re-run the job.`
+    )
+  }
+  if (error instanceof CredentialPluginError) {
+    return new ActionError(
+      `The bootstrap kubeconfig's credential plugin (its current user's ` +
+        `${error.plugin}) failed${error.outcome ? ` (${error.outcome})` : ''}, ` +
+        `so no request was sent: check that its command is installed on this ` +
+        `runner and works in this job's environment (its output is not shown, ` +
+        `as it may hold secrets), or use a kubeconfig whose user holds a token ` +
+        `or a client certificate.`
     )
   }
   if (status === undefined) {
