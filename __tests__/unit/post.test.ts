@@ -16,7 +16,7 @@ import {
   SECRET_UID,
   apiException,
   fakeClusterApi,
-  fetchFailed,
+  socketError,
   forbidden,
   type FakeClusterApi
 } from '../../__fixtures__/fake-cluster-api.js'
@@ -241,7 +241,7 @@ describe('post.ts', () => {
 
   it('warns without failing when the API server cannot be reached', async () => {
     givenState(mainState())
-    api.deleteSecret.mockRejectedValue(fetchFailed('ECONNREFUSED'))
+    api.deleteSecret.mockRejectedValue(socketError('ECONNREFUSED'))
     await run()
     expect(runner.commands('warning')).toHaveLength(1)
     expect(runner.commands('warning')[0]).toContain(

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { describeCheck } from '../proof/can-i-lines.js'
 import { formatDuration } from '../token/duration.js'
 import type { Proof } from '../proof/prove-token.js'
-import { describeScope } from '../proof/excess-privilege.js'
+import { describeScope, NONE_FOUND } from '../proof/excess-privilege.js'
 import { rfc3339 } from '../kube/formats.js'
 import type { Lifetime } from '../token/lifetime.js'
 import type { MintedToken } from '../token/token-request.js'
@@ -108,10 +108,7 @@ export async function writeMainSummary(
     const findings = proof.privilege.findings
     summary.addHeading('Excess privilege', 3)
     if (findings.length === 0) {
-      summary.addRaw(
-        'None found in what was reviewed: no Secret reads, workload writes, exec into every pod, proxying, wildcards, escalation, token minting, nodes/proxy, cluster-wide access or non-resource URLs.',
-        true
-      )
+      summary.addRaw(NONE_FOUND, true)
     } else {
       summary.addTable([
         [
