@@ -258,35 +258,93 @@ async function createTargets(): Promise<void> {
   }
 }
 
+/** A mint as `who` that the guardrails forbid; `target` chooses the ServiceAccount. */
+function mint(
+  extra: string[],
+  target: { namespace?: string; serviceAccount?: string } = {}
+): string[] {
+  return [
+    'create',
+    'token',
+    target.serviceAccount ?? SCANNER,
+    '-n',
+    target.namespace ?? NAMESPACE,
+    ...extra
+  ]
+}
+const BOUND = [
+  '--bound-object-kind=Secret',
+  `--bound-object-name=${BIND_TARGET}`
+]
+
+/** True once RBAC (served from an informer) lets `who` do `check` in `namespace`. */
+async function granted(
+  who: Identity,
+  namespace: string,
+  ...check: string[]
+): Promise<boolean> {
+  const answer = await adminKubectl([
+    'auth',
+    'can-i',
+    ...check,
+    '-n',
+    namespace,
+    '--as',
+    who.name
+  ])
+  return answer.stdout.trim() === 'yes'
+}
+
 /**
- * RBAC and admission policies are both served from informers: wait until,
- * for each identity, RBAC grants the mint and the guardrails refuse a
- * forbidden request (a server-side dry run, so nothing is made meanwhile).
+ * RBAC and admission policies are both served from informers: wait until
+ * RBAC grants each identity what the examples (and the too-wide Role) bind,
+ * and until each of the three policies refuses ci-minter a request that
+ * breaks several of its clauses. The probes name only the policy, so that
+ * with one clause removed the wait still ends and the clause's own test is
+ * what fails. The Secret probes are server-side dry runs (nothing is made).
  */
 async function waitUntilInForce(): Promise<void> {
+  for (const who of IDENTITIES) {
+    const ready = await eventually(
+      30,
+      async () =>
+        (await granted(
+          who,
+          NAMESPACE,
+          'create',
+          `serviceaccounts/${SCANNER}`,
+          '--subresource=token'
+        )) &&
+        (await granted(who, NAMESPACE, 'delete', 'secrets')) &&
+        (await granted(
+          who,
+          OTHER_NAMESPACE,
+          'create',
+          `serviceaccounts/${SCANNER}`,
+          '--subresource=token'
+        ))
+    )
+    if (!ready) throw new Error(`RBAC never granted ${who.name} the examples`)
+  }
+  const minter = IDENTITIES[0]!
   const probe = manifest(
     'probe',
-    secret({ name: 'probe', namespace: NAMESPACE, labels: MANAGED })
+    secret({ name: 'probe', namespace: NAMESPACE })
   )
-  for (const who of IDENTITIES) {
-    const ready = await eventually(30, async () => {
-      const canMint = await adminKubectl([
-        'auth',
-        'can-i',
-        'create',
-        `serviceaccounts/${SCANNER}`,
-        '--subresource=token',
-        '-n',
-        OTHER_NAMESPACE,
-        '--as',
-        who.name
-      ])
-      if (canMint.stdout.trim() !== 'yes') return false
-      const dry = await as(who, ['create', '--dry-run=server', '-f', probe])
-      return dry.code !== 0 && dry.stderr.includes(REFUSED.createName)
+  const probes: [string, string[]][] = [
+    [TOKENS, mint(['--duration=22201s'])],
+    [CREATE, ['create', '--dry-run=server', '-f', probe]],
+    [DELETE, ['delete', 'secret', APP_SECRET, '--dry-run=server']]
+  ]
+  for (const [policy, args] of probes) {
+    const inForce = await eventually(30, async () => {
+      const refused = await as(minter, args)
+      return (
+        refused.code !== 0 &&
+        refused.stderr.includes(`ValidatingAdmissionPolicy '${policy}'`)
+      )
     })
-    if (!ready)
-      throw new Error(`the guardrails never came into force for ${who.name}`)
+    if (!inForce) throw new Error(`the policy ${policy} never came into force`)
   }
 }
 
@@ -340,25 +398,6 @@ describe('the identities the guardrails name', () => {
     expect(other.username).toBe(`github:${TRUSTED_JOB.repositoryId}`)
   })
 })
-
-/** A mint as `who` that the guardrails forbid; `target` chooses the ServiceAccount. */
-function mint(
-  extra: string[],
-  target: { namespace?: string; serviceAccount?: string } = {}
-): string[] {
-  return [
-    'create',
-    'token',
-    target.serviceAccount ?? SCANNER,
-    '-n',
-    target.namespace ?? NAMESPACE,
-    ...extra
-  ]
-}
-const BOUND = [
-  '--bound-object-kind=Secret',
-  `--bound-object-name=${BIND_TARGET}`
-]
 
 const forbiddenMints: [string, string[], string][] = [
   [
@@ -587,8 +626,9 @@ describe.each(BOOTSTRAPS)(
       expect(pods.stdout).toContain('pod/app-pod-1')
       const copy = path.join(scratch, `copy-${String(steps.length)}`)
       fs.copyFileSync(file, copy)
-      const mine = (await anchorsIn(cluster.admin, NAMESPACE)).filter(
-        (name) => name !== BIND_TARGET && name !== LABELLED
+      // This run's per-run Secret (GITHUB_RUN_ID 4242 in the fake runner).
+      const mine = (await anchorsIn(cluster.admin, NAMESPACE)).filter((name) =>
+        name.startsWith('ephemeral-scan-token-4242-1-')
       )
       expect(mine).toHaveLength(1)
 
@@ -631,23 +671,27 @@ describe.each(BOOTSTRAPS)(
       )
     }, 90_000)
 
-    it('with bind-to: none the mint is refused with the policy message, and nothing is left', async () => {
-      const runner = newRunner(cluster.idTokenEndpoint.env())
-      const inputs = stepInputs({ ...bootstrap(), 'bind-to': 'none' })
-      const before = await secretNames()
-      const main = await runner.main(inputs)
-      steps.push(main)
-      expect(main.code).toBe(1)
-      expect(complaints(main)).toEqual([
-        expect.stringContaining(REFUSED.notBoundToSecret)
-      ])
-      const post = await runner.post(inputs)
-      steps.push(post)
-      expect(post.code).toBe(0)
-      expect(await secretNames()).toEqual(before)
-      expect(
-        fs.readdirSync(runner.temp).filter((n) => n.startsWith('ephemeral-'))
-      ).toEqual([])
-    }, 90_000)
+    it.each(['none', 'pod:app-pod-1'])(
+      'with bind-to: %s the mint is refused with the policy message, and nothing is left',
+      async (bindTo) => {
+        const runner = newRunner(cluster.idTokenEndpoint.env())
+        const inputs = stepInputs({ ...bootstrap(), 'bind-to': bindTo })
+        const before = await secretNames()
+        const main = await runner.main(inputs)
+        steps.push(main)
+        expect(main.code).toBe(1)
+        expect(complaints(main)).toEqual([
+          expect.stringContaining(REFUSED.notBoundToSecret)
+        ])
+        const post = await runner.post(inputs)
+        steps.push(post)
+        expect(post.code).toBe(0)
+        expect(await secretNames()).toEqual(before)
+        expect(
+          fs.readdirSync(runner.temp).filter((n) => n.startsWith('ephemeral-'))
+        ).toEqual([])
+      },
+      90_000
+    )
   }
 )
