@@ -53,10 +53,25 @@ export function forbidden(
   })
 }
 
-/** A fetch failure the way undici reports it: TypeError('fetch failed') with the system error as cause. */
-export function fetchFailed(code: string): TypeError {
-  const cause = Object.assign(new Error(`connect ${code}`), { code })
-  return new TypeError('fetch failed', { cause })
+/** The system call Node names on its socket errors, by code. */
+const SYSCALL: Record<string, string> = {
+  ECONNREFUSED: 'connect',
+  ENOTFOUND: 'getaddrinfo',
+  EAI_AGAIN: 'getaddrinfo',
+  ECONNRESET: 'read',
+  ETIMEDOUT: 'read',
+  EPIPE: 'write'
+}
+
+/**
+ * A socket or TLS failure the way node:https (the Kubernetes transport)
+ * reports it: the code, and for socket errors the syscall, on the error
+ * itself. `syscall` overrides the usual one ('connect' for a connect that
+ * timed out, say).
+ */
+export function socketError(code: string, syscall = SYSCALL[code]): Error {
+  const error = new Error(syscall ? `${syscall} ${code}` : code)
+  return Object.assign(error, syscall ? { code, syscall } : { code })
 }
 
 type CreateSecret = ClusterApi['createSecret']

@@ -1,7 +1,8 @@
 /**
  * The examples/ run as users would run them, so they cannot rot: the
- * cluster-side YAML applied with kubectl to the real kube-apiserver, and the
- * caller workflow with the reusable scan workflow run through nektos/act with
+ * cluster-side YAML (guardrails.yaml included, so the example runs under the
+ * guardrails for the minting identity) applied with kubectl to the real
+ * kube-apiserver, and the caller workflow with the reusable scan workflow run through nektos/act with
  * this repository's action.yml + dist/ as your-org/ephemeral-scan-token@v1.
  * Only the namespace (a fresh one per run) and the scan command (kubectl
  * checks instead of a scanner) are replaced.
@@ -56,13 +57,56 @@ function example(file: string): string {
 /** An example's cluster YAML in this run's namespace, applied as the admin with the real kubectl. */
 async function applyExample(file: string): Promise<CommandResult> {
   const text = example(file)
-  if (!text.includes(`namespace: ${EXAMPLE_NAMESPACE}`))
-    throw new Error(`${file} no longer uses the namespace ${EXAMPLE_NAMESPACE}`)
+  if (!text.includes(EXAMPLE_NAMESPACE))
+    throw new Error(
+      `${file} no longer names the namespace ${EXAMPLE_NAMESPACE}`
+    )
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'act-examples-'))
   cleanup.push(dir)
   const renamed = path.join(dir, path.basename(file))
   fs.writeFileSync(renamed, text.replaceAll(EXAMPLE_NAMESPACE, namespace))
   return kubectl(ADMIN, ['apply', '-f', renamed])
+}
+
+/**
+ * guardrails.yaml is cluster-wide (its policies name the identities, here in
+ * this run's namespace): wait until its policies refuse what they forbid,
+ * probed with a server-side dry run as ci-minter (from a private file, so the
+ * token is never on a command line), and remove them afterwards.
+ */
+async function waitForGuardrails(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'act-examples-minter-'))
+  cleanup.push(dir)
+  const config = path.join(dir, 'kubeconfig')
+  fs.writeFileSync(config, bootstrapKubeconfig, { mode: 0o600 })
+  const probe = path.join(dir, 'probe.yaml')
+  fs.writeFileSync(
+    probe,
+    yaml.dump({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'app-credentials',
+        namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'ephemeral-scan-token' }
+      }
+    })
+  )
+  const inForce = await eventually(30, async () => {
+    const dry = await kubectl(config, [
+      'create',
+      '--dry-run=server',
+      '-f',
+      probe
+    ])
+    return (
+      dry.code !== 0 &&
+      dry.stderr.includes(
+        "ValidatingAdmissionPolicy 'ephemeral-scan-token-secret-create'"
+      )
+    )
+  })
+  if (!inForce) throw new Error('the guardrails never came into force')
 }
 
 function canI(as: string, ...check: string[]): Promise<boolean> {
@@ -78,7 +122,11 @@ function canI(as: string, ...check: string[]): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  for (const file of ['cluster/scanner.yaml', 'cluster/minter.yaml']) {
+  for (const file of [
+    'cluster/scanner.yaml',
+    'cluster/minter.yaml',
+    'cluster/guardrails.yaml'
+  ]) {
     const applied = await applyExample(file)
     if (applied.code !== 0)
       throw new Error(`kubectl apply -f ${file} failed: ${applied.stderr}`)
@@ -126,6 +174,7 @@ beforeAll(async () => {
     throw new Error(`kubectl create token failed: ${created.stderr}`)
   minterToken = created.stdout.trim()
   bootstrapKubeconfig = kubeconfigFor(admin, minterToken, namespace)
+  await waitForGuardrails()
   // Both runs at once: each mostly waits, on act and on the API server.
   const started = {
     passing: runCaller(scanCommand()),
@@ -141,6 +190,12 @@ beforeAll(async () => {
 const runs: Record<'passing' | 'failing', Promise<ExampleRun>> = {} as never
 
 afterAll(async () => {
+  await kubectl(ADMIN, [
+    'delete',
+    '--ignore-not-found',
+    '-f',
+    path.join(EXAMPLES, 'cluster', 'guardrails.yaml')
+  ])
   await deleteNamespace(admin, namespace)
   for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true })
 })

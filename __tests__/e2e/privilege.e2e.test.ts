@@ -1,8 +1,9 @@
 /**
  * End-to-end excess-privilege review and check grammar against the real
- * RBAC authorizer: `*\/sub` rules, a ClusterRoleBinding seen from the
- * namespaced rules review, the review's stated scope, impersonation groups,
- * and check lines confirmed through the token's own discovery.
+ * RBAC authorizer: `*\/sub` rules, a Role that may delete Secrets, a
+ * ClusterRoleBinding seen from the namespaced rules review, the review's
+ * stated scope, impersonation groups, and check lines confirmed through the
+ * token's own discovery.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import {
@@ -27,11 +28,36 @@ let clusterWide: string
 const newRunner = useRunners()
 
 beforeAll(async () => {
-  setup = await createScanSetup(admin, { alsoMintable: ['wild'] })
+  setup = await createScanSetup(admin, { alsoMintable: ['wild', 'wrecker'] })
   const namespace = setup.namespace
-  await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({
+  for (const name of ['wild', 'wrecker']) {
+    await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({
+      namespace,
+      body: { metadata: { name } }
+    })
+  }
+  // A "scanner" that can destroy what it scans: nothing else is wrong with it.
+  await rbac.createNamespacedRole({
     namespace,
-    body: { metadata: { name: 'wild' } }
+    body: {
+      metadata: { name: 'wrecker' },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['delete'] }
+      ]
+    }
+  })
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'wrecker' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'wrecker'
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'wrecker', namespace }]
+    }
   })
   // What a hurried admin might grant: every token subresource and,
   // cluster-wide, reading Secrets and impersonating uids (a cluster-scoped
@@ -147,6 +173,24 @@ describe('excess-privilege review on a real cluster', () => {
     expect(main.summary).toContain(scope)
     // RBAC answered completely: no access review stood in for the rules.
     expect(main.stdout).not.toContain('access reviews checked')
+  })
+
+  it('flags a Role that may delete Secrets, and fails on it with excess-privilege: fail', async () => {
+    const runner = newRunner()
+    const main = await runner.main(
+      inputs({ 'service-account': 'wrecker', 'excess-privilege': 'fail' })
+    )
+    expect(main.code).toBe(1)
+    const errors = linesOf(main.stdout, '::error::')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain(
+      'The ServiceAccount holds 1 permission(s) a scanner should not (deletes Secrets'
+    )
+    expect(errors[0]).toContain(
+      `rule: delete on secrets (apiGroups core) in namespace ${setup.namespace}`
+    )
+    // Failed, so revoked: no per-run Secret is left behind.
+    expect(await anchorsIn(admin, setup.namespace)).toEqual([])
   })
 
   it('states the same scope when it finds nothing', async () => {

@@ -248,6 +248,97 @@ describe('examples/cluster', () => {
     }
   )
 
+  describe('guardrails.yaml', () => {
+    interface Policy {
+      kind: string
+      apiVersion: string
+      metadata: { name: string }
+      spec: {
+        policyName?: string
+        validationActions?: string[]
+        failurePolicy?: string
+        matchConstraints?: {
+          resourceRules: { resources: string[]; operations: string[] }[]
+        }
+        matchConditions?: { expression: string }[]
+        validations?: { expression: string; message: string }[]
+      }
+    }
+    const docs = loadAll('cluster/guardrails.yaml') as unknown as Policy[]
+    const policies = docs.filter((d) => d.kind === 'ValidatingAdmissionPolicy')
+    const bindings = docs.filter(
+      (d) => d.kind === 'ValidatingAdmissionPolicyBinding'
+    )
+    const minter = byKind(
+      loadAll('cluster/minter.yaml'),
+      'ServiceAccount'
+    )[0] as {
+      metadata: { name: string; namespace: string }
+    }
+    const oidcUser = (
+      byKind(loadAll('cluster/oidc-minter.yaml'), 'RoleBinding')[0] as {
+        subjects: { name: string }[]
+      }
+    ).subjects[0]!.name
+    const namespace = minter.metadata.namespace
+
+    it('is admissionregistration.k8s.io/v1: three policies, each with a Deny binding', () => {
+      for (const doc of docs)
+        expect(doc.apiVersion).toBe('admissionregistration.k8s.io/v1')
+      expect(policies.map((p) => p.metadata.name)).toEqual([
+        'ephemeral-scan-token-requests',
+        'ephemeral-scan-token-secret-create',
+        'ephemeral-scan-token-secret-delete'
+      ])
+      expect(bindings.map((b) => b.spec.policyName)).toEqual(
+        policies.map((p) => p.metadata.name)
+      )
+      for (const binding of bindings)
+        expect(binding.spec.validationActions).toEqual(['Deny'])
+      for (const policy of policies)
+        expect(policy.spec.failurePolicy).toBe('Fail')
+    })
+
+    it("matches exactly the example minting identities, by the request's user", () => {
+      const identities = [
+        `system:serviceaccount:${namespace}:${minter.metadata.name}`,
+        oidcUser
+      ]
+      for (const policy of policies) {
+        const conditions = policy.spec.matchConditions ?? []
+        expect(conditions).toHaveLength(1)
+        const listed = [
+          ...conditions[0]!.expression.matchAll(/'([^']+)'/g)
+        ].map((m) => m[1])
+        expect(conditions[0]!.expression).toMatch(
+          /^request\.userInfo\.username in \[/
+        )
+        expect(listed).toEqual(identities)
+      }
+    })
+
+    it('covers TokenRequests for the scanner and Secret create and delete', () => {
+      const rules = policies.map((p) =>
+        p.spec.matchConstraints!.resourceRules.map((r) => [
+          r.resources,
+          r.operations
+        ])
+      )
+      expect(rules).toEqual([
+        [[['serviceaccounts/token'], ['CREATE']]],
+        [[['secrets'], ['CREATE']]],
+        [[['secrets'], ['DELETE']]]
+      ])
+      const tokenRules = policies[0]!.spec.validations!.map((v) => v.expression)
+      expect(tokenRules[0]).toBe(
+        `request.namespace == '${namespace}' && request.name == '${scanner}'`
+      )
+      for (const policy of policies)
+        for (const validation of policy.spec.validations ?? [])
+          expect(validation.message).toMatch(/^the minting identity may /)
+    })
+  })
+
   describe('authentication-config.yaml', () => {
     const config = load('cluster/authentication-config.yaml') as {
       apiVersion: string

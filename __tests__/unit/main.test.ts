@@ -20,7 +20,7 @@ import {
   created,
   fakeClusterApi,
   fakeTokenApi,
-  fetchFailed,
+  socketError,
   forbidden,
   issued,
   type FakeClusterApi,
@@ -622,7 +622,7 @@ describe('main.ts', () => {
     })
 
     it('keeps the Secret in state when creating it timed out and it is not there yet (it may land late)', async () => {
-      api.createSecret.mockRejectedValue(fetchFailed('ETIMEDOUT'))
+      api.createSecret.mockRejectedValue(socketError('ETIMEDOUT'))
       api.deleteSecret.mockResolvedValue('absent')
       await run()
       expectFailedWithOneError(/Could not reach the API server/)
@@ -643,7 +643,7 @@ describe('main.ts', () => {
     })
 
     it('forgets a Secret whose unanswered create the rollback found and deleted', async () => {
-      api.createSecret.mockRejectedValue(fetchFailed('ECONNRESET'))
+      api.createSecret.mockRejectedValue(socketError('ECONNRESET'))
       await run()
       expectFailedWithOneError(/Could not reach the API server/)
       expect(api.deleteSecret).toHaveBeenCalledTimes(1)
@@ -654,7 +654,7 @@ describe('main.ts', () => {
     })
 
     it('forgets a Secret whose create was certainly refused, without a delete', async () => {
-      api.createSecret.mockRejectedValue(fetchFailed('ECONNREFUSED'))
+      api.createSecret.mockRejectedValue(socketError('ECONNREFUSED'))
       await run()
       expectFailedWithOneError(/Could not reach the API server/)
       expect(api.deleteSecret).not.toHaveBeenCalled()

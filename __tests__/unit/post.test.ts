@@ -16,7 +16,7 @@ import {
   SECRET_UID,
   apiException,
   fakeClusterApi,
-  fetchFailed,
+  socketError,
   forbidden,
   type FakeClusterApi
 } from '../../__fixtures__/fake-cluster-api.js'
@@ -121,6 +121,29 @@ describe('post.ts', () => {
     expect(process.exitCode).toBeUndefined()
   })
 
+  it.each(['a link', 'a file'])(
+    'still revokes when the scanner put %s where the kubeconfig directory was, and leaves that alone (review F1)',
+    async (what) => {
+      const victim = path.join(runner.root, 'victim')
+      fs.mkdirSync(victim)
+      fs.writeFileSync(path.join(victim, 'precious'), 'x')
+      fs.rmSync(dir, { recursive: true })
+      if (what === 'a link') fs.symlinkSync(victim, dir)
+      else fs.writeFileSync(dir, '')
+      givenState(mainState())
+      await run()
+      expect(api.deleteSecret).toHaveBeenCalledWith(NS, SECRET, SECRET_UID)
+      expect(runner.out).toContain('Revoked the token')
+      expect(fs.existsSync(path.join(victim, 'precious'))).toBe(true)
+      expect(fs.lstatSync(dir).isDirectory()).toBe(false)
+      const warnings = runner.commands('warning')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain(
+        'a link or a file stands where this step made the kubeconfig directory'
+      )
+    }
+  )
+
   it('clears KUBECONFIG when it was not set before main', async () => {
     givenState(mainState({ previousKubeconfig: null }))
     await run()
@@ -219,7 +242,7 @@ describe('post.ts', () => {
 
   it('warns without failing when the API server cannot be reached', async () => {
     givenState(mainState())
-    api.deleteSecret.mockRejectedValue(fetchFailed('ECONNREFUSED'))
+    api.deleteSecret.mockRejectedValue(socketError('ECONNREFUSED'))
     await run()
     expect(runner.commands('warning')).toHaveLength(1)
     expect(runner.commands('warning')[0]).toContain(

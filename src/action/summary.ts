@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { describeCheck } from '../core/proof/can-i-lines.js'
 import { formatDuration } from '../core/token/duration.js'
 import { answerWord, type Proof } from '../core/proof/prove-token.js'
-import { describeScope } from '../core/proof/excess-privilege.js'
+import { describeScope, NONE_FOUND } from '../core/proof/excess-privilege.js'
 import { rfc3339 } from '../core/kube/formats.js'
 import type { Lifetime } from '../core/token/lifetime.js'
 import type { MintedToken } from '../core/token/token-request.js'
@@ -108,10 +108,7 @@ export async function writeMainSummary(
     const findings = proof.privilege.findings
     summary.addHeading('Excess privilege', 3)
     if (findings.length === 0) {
-      summary.addRaw(
-        'None found in what was reviewed: no Secret reads, workload writes, exec into every pod, proxying, wildcards, escalation, token minting, nodes/proxy, cluster-wide access or non-resource URLs.',
-        true
-      )
+      summary.addRaw(NONE_FOUND, true)
     } else {
       summary.addTable([
         [

@@ -137,8 +137,17 @@ function removeFiles(state: RunState, report: CleanupReport): void {
   const dir = state.kubeconfigDir
   if (!dir) return
   try {
+    const result = removeKubeconfigDir(dir)
+    if (result === 'replaced') {
+      report.problems.push(
+        `Left ${dir} alone: a link or a file stands where this step made the ` +
+          `kubeconfig directory (a later step replaced it); the runner ` +
+          `empties RUNNER_TEMP at the end of the job.`
+      )
+      return
+    }
     report.done.push(
-      removeKubeconfigDir(dir)
+      result === 'removed'
         ? { line: `Deleted the kubeconfig directory ${dir}.`, undid: true }
         : {
             line: `The kubeconfig directory ${dir} was already gone.`,

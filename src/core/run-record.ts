@@ -4,7 +4,7 @@ import { host } from './ports.js'
 import type { BootstrapRef, BootstrapSource } from './kube/bootstrap.js'
 import { isRfc3339 } from './kube/formats.js'
 import type { LifetimeSource } from './token/lifetime.js'
-import { FILE_NAME, notOwnKubeconfigDir } from './token/kubeconfig-file.js'
+import { FILE_NAME, isOwnKubeconfigDir } from './token/kubeconfig-file.js'
 import {
   isPerRunSecretName,
   type PerRunSecretRef
@@ -294,8 +294,14 @@ function checkFiles(value: Json, runnerTemp: string): void {
     if (typeof dir !== 'string') {
       throw new UntrustedStateError("its field 'kubeconfigDir' is not a string")
     }
-    const why = notOwnKubeconfigDir(dir, runnerTemp)
-    if (why) throw new UntrustedStateError(why)
+    // Only the path is checked here: what stands there now is checked when
+    // it is removed, so a later step that swaps it for a link cannot stop
+    // the revocation.
+    if (!isOwnKubeconfigDir(dir, runnerTemp)) {
+      throw new UntrustedStateError(
+        'the kubeconfig directory is not one this action creates directly under RUNNER_TEMP'
+      )
+    }
   }
   const file = value.kubeconfigPath
   if (
@@ -348,8 +354,9 @@ function checkMint(value: Json): void {
 /**
  * The record, if it is one this action's main step could have made in this
  * job: every field of its type, the per-run Secret in the 'namespace' input
- * with a name of this run, the kubeconfig directory a real directory
- * directly under RUNNER_TEMP with this action's name, the file the one
+ * with a name of this run, the kubeconfig directory directly under
+ * RUNNER_TEMP with this action's name (whether a real directory is still
+ * there is checked when it is removed), the file the one
  * inside it, and the bootstrap identity the one the inputs give. Otherwise
  * throws UntrustedStateError, and nothing is deleted.
  */

@@ -211,15 +211,10 @@ describe('state.ts verifyRunState (R1: forged state)', () => {
     expect(verdict(JSON.parse(JSON.stringify(record)))).toMatch(reason)
   })
 
-  it('refuses a link or a file in place of the kubeconfig directory (lstat)', () => {
+  it('trusts the record when a later step put a link or a file where the directory was: removal checks that, and revocation must not wait on it', () => {
     fs.rmSync(dir, { recursive: true })
-    const victim = path.join(runner.root, 'victim')
-    fs.mkdirSync(victim)
-    fs.symlinkSync(victim, dir)
-    expect(verdict(genuine())).toMatch(/not a directory/)
-    fs.rmSync(dir)
-    fs.writeFileSync(dir, '')
-    expect(verdict(genuine())).toMatch(/not a directory/)
+    fs.symlinkSync(runner.root, dir)
+    expect(verdict(genuine())).toBe('trusted')
   })
 
   it('trusts a kubeconfig directory that is already gone (nothing to remove)', () => {

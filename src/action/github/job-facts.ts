@@ -128,8 +128,12 @@ interface CallWords {
   notFound: string
 }
 
-/** A failed call; `unreachable` when no HTTP answer came at all. */
-type Failed = { ok: false; why: string; unreachable?: boolean }
+/**
+ * A failed call. `elsewhere` when another way may still find the fact: the
+ * API answered 404 for what was asked. A refusal (401, 403), a failing or
+ * unreachable API, or the deadline would refuse the other way too.
+ */
+type Failed = { ok: false; why: string; elsewhere?: boolean }
 
 /** The innermost message of an error's `cause` chain (undici nests the socket error). */
 function rootMessage(error: unknown): string | undefined {
@@ -145,6 +149,36 @@ function rootMessage(error: unknown): string | undefined {
   return message
 }
 
+function timedOut(api: GitHubApi): Failed {
+  return {
+    ok: false,
+    why: `the GitHub API at ${api.apiUrl} did not answer within ${String(api.timeoutMs / 1000)} s`
+  }
+}
+
+/**
+ * What a 403 that is not the primary rate limit means. GitHub answers 403
+ * for a missing permission, but also when the organization's SAML single
+ * sign-on has not authorized the token (it then sets X-GitHub-SSO), when its
+ * IP allow list does not include the runner, and for a secondary rate limit
+ * (often with Retry-After): name what the headers show, else every cause and
+ * its fix. Only headers are read, never the body.
+ */
+function forbidden(headers: Record<string, unknown>, words: CallWords): string {
+  if (headers['x-github-sso'] !== undefined) {
+    return "the organization's SAML single sign-on has not authorized the github-token (authorize it for the organization, or use the job's GITHUB_TOKEN)"
+  }
+  if (headers['retry-after'] !== undefined) {
+    return 'a secondary rate limit applies (re-run the job later)'
+  }
+  return (
+    `either ${words.forbidden}, or the organization's SAML single sign-on has ` +
+    `not authorized the token (authorize it), or its IP allow list does not ` +
+    `include this runner (allow the runner's address), or a secondary rate ` +
+    `limit applies (re-run later)`
+  )
+}
+
 /** One short clause for a failed call; never the token, never the response body. */
 function failure(
   api: GitHubApi,
@@ -152,13 +186,7 @@ function failure(
   signal: AbortSignal,
   words: CallWords
 ): Failed {
-  if (signal.aborted || isDeadlineError(error)) {
-    return {
-      ok: false,
-      unreachable: true,
-      why: `the GitHub API at ${api.apiUrl} did not answer within ${String(api.timeoutMs / 1000)} s`
-    }
-  }
+  if (signal.aborted || isDeadlineError(error)) return timedOut(api)
   const failed = error as {
     status?: unknown
     response?: { headers?: Record<string, unknown> }
@@ -170,7 +198,6 @@ function failure(
     const cause = rootMessage(error)
     return {
       ok: false,
-      unreachable: true,
       why: `the GitHub API at ${api.apiUrl} could not be reached${cause ? `: ${api.scrub(cause)}` : ''}`
     }
   }
@@ -184,31 +211,46 @@ function failure(
   }
   const meaning: Record<number, string> = {
     401: 'it refused the github-token',
-    403: words.forbidden,
-    404: words.notFound
+    403: forbidden(headers, words),
+    404: words.notFound,
+    429: 'a secondary rate limit applies (re-run the job later)'
   }
   const said = meaning[status]
-  return { ok: false, why: said ? `${answered}: ${said}` : answered }
+  return {
+    ok: false,
+    why: said ? `${answered}: ${said}` : answered,
+    ...(status === 404 ? { elsewhere: true } : {})
+  }
 }
 
 /**
- * Run one call (all its retries and pages) under one deadline: the signal
- * aborts the request, and within() settles even if undici ignores the signal.
+ * Read one fact (every call it makes, their retries and pages, and any
+ * fallback) under one deadline of `api.timeoutMs`: see within().
  */
+async function bounded<T>(
+  api: GitHubApi,
+  read: (signal: AbortSignal) => Promise<Fact<T>>
+): Promise<Fact<T>> {
+  try {
+    return await within(api.timeoutMs, read)
+  } catch (error) {
+    if (isDeadlineError(error)) return timedOut(api)
+    throw error
+  }
+}
+
+/** One call of a fact, ended by the fact's `signal`. */
 async function call<T>(
   api: GitHubApi,
+  signal: AbortSignal,
   words: CallWords,
-  run: (octokit: Octokit, signal: AbortSignal) => Promise<T>
+  run: (octokit: Octokit) => Promise<T>
 ): Promise<{ ok: true; value: T } | Failed> {
   if (api.octokit === undefined) {
     return { ok: false, why: api.unusable ?? 'no GitHub API connection' }
   }
-  const signal = AbortSignal.timeout(api.timeoutMs)
   try {
-    return {
-      ok: true,
-      value: await within(api.timeoutMs, run(api.octokit, signal))
-    }
+    return { ok: true, value: await run(api.octokit) }
   } catch (error) {
     return failure(api, error, signal, words)
   }
@@ -226,17 +268,19 @@ export interface JobStart {
 }
 
 const JOBS_WORDS: CallWords = {
-  forbidden: "the github-token lacks 'actions: read'",
+  forbidden:
+    "the github-token lacks 'actions: read' (grant it in the job's permissions)",
   notFound: 'GitHub does not know that job in this repository'
 }
 
 async function startFromCheckRun(
   api: GitHubApi,
+  signal: AbortSignal,
   where: { owner: string; repo: string },
   checkRunId: number,
   runId: string | undefined
 ): Promise<{ ok: true; value: JobStart } | Failed> {
-  const job = await call(api, JOBS_WORDS, async (octokit, signal) => {
+  const job = await call(api, signal, JOBS_WORDS, async (octokit) => {
     const response = await octokit.rest.actions.getJobForWorkflowRun({
       ...where,
       job_id: checkRunId,
@@ -245,21 +289,33 @@ async function startFromCheckRun(
     return response.data
   })
   if (!job.ok) return job
-  // job-context is an input: a check run of another run is not this job.
+  // job-context is an input: a check run of another run is not this job,
+  // which the runner-name search may still find.
   if (runId !== undefined && String(job.value.run_id) !== runId) {
     return {
       ok: false,
-      why: `check run ${String(checkRunId)} belongs to run ${String(job.value.run_id)}, not to this run ${runId}`
+      why: `check run ${String(checkRunId)} belongs to run ${String(job.value.run_id)}, not to this run ${runId}`,
+      elsewhere: true
     }
   }
   const startedAt = timestamp(job.value.started_at)
   return startedAt === undefined
-    ? { ok: false, why: `job ${String(checkRunId)} has no start time yet` }
+    ? {
+        ok: false,
+        why: `job ${String(checkRunId)} has no start time yet`,
+        elsewhere: true
+      }
     : { ok: true, value: { startedAt } }
 }
 
+/** GitHub's largest page. */
+const JOBS_PER_PAGE = 100
+/** A cap, so that no answer can make it page for ever (3,000 jobs; the deadline bounds it too). */
+const MAX_JOB_PAGES = 30
+
 async function startFromRunnerName(
   api: GitHubApi,
+  signal: AbortSignal,
   where: { owner: string; repo: string },
   run: RunCoordinates
 ): Promise<Fact<JobStart>> {
@@ -273,15 +329,31 @@ async function startFromRunnerName(
     return { ok: false, why: 'GITHUB_RUN_ATTEMPT is not a number' }
   }
   if (runnerName === '') return { ok: false, why: 'RUNNER_NAME is not set' }
-  const jobs = await call(api, JOBS_WORDS, (octokit, signal) =>
-    octokit.paginate(octokit.rest.actions.listJobsForWorkflowRunAttempt, {
-      ...where,
-      run_id: runId,
-      attempt_number: attempt,
-      per_page: 100,
-      request: { signal }
-    })
-  )
+  // Paged by hand: octokit.paginate drops the `request` options, so its
+  // requests would not see the signal, and a stalled page would keep its
+  // socket (and so the step's process) open past the deadline.
+  const jobs = await call(api, signal, JOBS_WORDS, async (octokit) => {
+    const all: Awaited<
+      ReturnType<typeof octokit.rest.actions.listJobsForWorkflowRunAttempt>
+    >['data']['jobs'] = []
+    for (let page = 1; page <= MAX_JOB_PAGES; page++) {
+      const { data } = await octokit.rest.actions.listJobsForWorkflowRunAttempt(
+        {
+          ...where,
+          run_id: runId,
+          attempt_number: attempt,
+          per_page: JOBS_PER_PAGE,
+          page,
+          request: { signal }
+        }
+      )
+      all.push(...data.jobs)
+      if (data.jobs.length < JOBS_PER_PAGE || all.length >= data.total_count) {
+        break
+      }
+    }
+    return all
+  })
   if (!jobs.ok) return { ok: false, why: jobs.why }
   const mine = jobs.value.filter(
     (job) => job.status === 'in_progress' && job.runner_name === runnerName
@@ -304,9 +376,10 @@ async function startFromRunnerName(
 
 /**
  * When the running job started: `GET /repos/{owner}/{repo}/actions/jobs/{job.check_run_id}`;
- * without a check run id (GHES, local runners), or when that fails, the run
- * attempt's jobs, taking the one in progress on RUNNER_NAME. Needs
- * `actions: read`. Never throws.
+ * without a check run id (GHES, local runners), or when GitHub does not
+ * know that job (404), it belongs to another run, or it has no start yet,
+ * the run attempt's jobs, taking the one in progress on RUNNER_NAME. Both
+ * ways share one deadline. Needs `actions: read`. Never throws.
  */
 export async function jobStartedAt(
   api: GitHubApi,
@@ -317,22 +390,30 @@ export async function jobStartedAt(
   if (where === undefined) {
     return { ok: false, why: 'GITHUB_REPOSITORY is not set' }
   }
-  let first: string | undefined
-  if (job.checkRunId !== undefined) {
-    const found = await startFromCheckRun(api, where, job.checkRunId, run.runId)
-    if (found.ok) return found
-    // An API that did not answer will not answer the fallback either, and
-    // a second wait would double the delay.
-    if (found.unreachable) return { ok: false, why: found.why }
-    first = found.why
-  }
-  const fallback = await startFromRunnerName(api, where, run)
-  if (fallback.ok || first === undefined) return fallback
-  // Both ways failed: the first reason is the one to act on, unless the
-  // fallback had a different one.
-  return fallback.why === first
-    ? fallback
-    : { ok: false, why: `${first}, and ${fallback.why}` }
+  return bounded(api, async (signal) => {
+    let first: string | undefined
+    if (job.checkRunId !== undefined) {
+      const found = await startFromCheckRun(
+        api,
+        signal,
+        where,
+        job.checkRunId,
+        run.runId
+      )
+      if (found.ok) return found
+      // A refusal, a failing or silent API, or the deadline would meet the
+      // fallback too (same token, same API), and say less about the cause.
+      if (!found.elsewhere) return { ok: false, why: found.why }
+      first = found.why
+    }
+    const fallback = await startFromRunnerName(api, signal, where, run)
+    if (fallback.ok || first === undefined) return fallback
+    // Both ways failed: the first reason is the one to act on, unless the
+    // fallback had a different one.
+    return fallback.why === first
+      ? fallback
+      : { ok: false, why: `${first}, and ${fallback.why}` }
+  })
 }
 
 /** A workflow file at one commit. */
@@ -411,22 +492,25 @@ export async function readWorkflowDefinition(
   if (!where.ok) return where
   const location = where.value
   const shown = describeLocation(location)
-  const file = await call(
-    api,
-    {
-      forbidden: `the github-token lacks 'contents: read' on ${location.owner}/${location.repo}`,
-      notFound: `${shown} was not found, or the github-token cannot read ${location.owner}/${location.repo}`
-    },
-    async (octokit, signal) => {
-      const response = await octokit.rest.repos.getContent({
-        owner: location.owner,
-        repo: location.repo,
-        path: location.path,
-        ref: location.ref,
-        request: { signal }
-      })
-      return response.data
-    }
+  const file = await bounded(api, (signal) =>
+    call(
+      api,
+      signal,
+      {
+        forbidden: `the github-token lacks 'contents: read' on ${location.owner}/${location.repo}`,
+        notFound: `${shown} was not found, or the github-token cannot read ${location.owner}/${location.repo}`
+      },
+      async (octokit) => {
+        const response = await octokit.rest.repos.getContent({
+          owner: location.owner,
+          repo: location.repo,
+          path: location.path,
+          ref: location.ref,
+          request: { signal }
+        })
+        return response.data
+      }
+    )
   )
   if (!file.ok) return { ok: false, why: file.why }
   const data = file.value

@@ -1,3 +1,4 @@
+import { CredentialPluginError } from './credential-plugin.js'
 import { ATTEMPT_MS, historyOf, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
 import { MANAGED_BY } from '../names.js'
@@ -31,18 +32,17 @@ interface KubeStatus {
 
 const TLS_CODES =
   /^(CERT_|UNABLE_TO_|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/
+/** node:https's codes for a server it could not reach or that hung up. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_HEADERS_TIMEOUT'
+  'EPIPE'
 ])
 
 /** The HTTP status of a client-node ApiException, if that is what this is. */
@@ -68,28 +68,36 @@ function kubeStatus(error: unknown): KubeStatus {
 }
 
 /**
- * The first string `code` along an error's cause chain: node:https puts it
- * on the error, fetch (undici) on its cause.
+ * The socket or TLS error's code (ECONNRESET, CERT_HAS_EXPIRED, …), which
+ * node:https puts on the error itself; an AggregateError of a connect to
+ * several addresses carries its first error's.
  */
 export function networkCode(error: unknown): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; current && depth < 6; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string') return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
 }
 
+/** Codes that mean no connection was ever made, so no request was sent. */
 const NEVER_CONNECTED = new Set([
-  // A connect timeout (undici's covers TCP and TLS): no request was sent.
-  'UND_ERR_CONNECT_TIMEOUT',
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH'
 ])
+
+/**
+ * True for a failed TCP connect: Node names the syscall 'connect' (an
+ * ETIMEDOUT there is a connect that timed out, not an unanswered request),
+ * and a connect to several addresses (happy eyeballs) that all failed is an
+ * AggregateError of such errors.
+ */
+function failedToConnect(error: unknown): boolean {
+  if (error instanceof AggregateError) {
+    return error.errors.length > 0 && error.errors.every(failedToConnect)
+  }
+  return (error as { syscall?: unknown } | null)?.syscall === 'connect'
+}
 
 /**
  * True when the request certainly did not take effect: the server refused it
@@ -99,8 +107,11 @@ const NEVER_CONNECTED = new Set([
 export function certainlyNotApplied(error: unknown): boolean {
   // An earlier attempt of the same call may have landed.
   if (historyOf(error)?.mayHaveApplied) return false
+  // The credential was never obtained, so the request was never sent.
+  if (error instanceof CredentialPluginError) return true
   const status = httpStatus(error)
   if (status !== undefined) return status >= 400 && status < 500
+  if (failedToConnect(error)) return true
   const code = networkCode(error)
   return (
     code !== undefined && (NEVER_CONNECTED.has(code) || TLS_CODES.test(code))
@@ -276,6 +287,16 @@ export function describeApiError(
       `The API server at ${call.server} did not answer within ${limit} s` +
         `${tried}: check that it is healthy and reachable from this runner, ` +
         `then re-run the job.`
+    )
+  }
+  if (error instanceof CredentialPluginError) {
+    return new ActionError(
+      `The bootstrap kubeconfig's credential plugin (its current user's ` +
+        `${error.plugin}) failed${error.outcome ? ` (${error.outcome})` : ''}, ` +
+        `so no request was sent: check that its command is installed on this ` +
+        `runner and works in this job's environment (its output is not shown, ` +
+        `as it may hold secrets), or use a kubeconfig whose user holds a token ` +
+        `or a client certificate.`
     )
   }
   if (status === undefined) {

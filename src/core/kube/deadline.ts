@@ -117,25 +117,32 @@ export function historyOf(error: unknown): CallHistory | undefined {
 }
 
 /**
- * Settle within `ms` whatever the client does: undici does not always honour
- * the abort signal while a TLS handshake is pending, so a deadline is
- * enforced here as well (the GitHub API calls use it; the Kubernetes calls
- * get the same from their retry policy's timeout).
+ * Run `run` under one deadline of `ms`: at that instant its signal aborts
+ * and the result rejects with a TimeoutError, whatever the client does with
+ * the signal. One timer does both, so everything `run` starts (retries,
+ * pages, a fallback call) shares the same bound. The GitHub reads need the
+ * rejection as well as the abort: Octokit's retry plugin waits between
+ * attempts on timers that ignore the signal, then tries again. (The
+ * Kubernetes calls get the same from their retry policy's timeout.)
  */
-export async function within<T>(ms: number, call: Promise<T>): Promise<T> {
+export async function within<T>(
+  ms: number,
+  run: (signal: AbortSignal) => Promise<T>
+): Promise<T> {
+  const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      reject(
-        new DOMException(
-          'The operation was aborted due to timeout',
-          'TimeoutError'
-        )
+      const reason = new DOMException(
+        'The operation was aborted due to timeout',
+        'TimeoutError'
       )
+      controller.abort(reason)
+      reject(reason)
     }, ms)
   })
   try {
-    return await Promise.race([call, expired])
+    return await Promise.race([run(controller.signal), expired])
   } finally {
     clearTimeout(timer)
   }

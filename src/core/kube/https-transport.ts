@@ -7,6 +7,7 @@ import {
   type KubeConfig,
   type RequestContext
 } from '@kubernetes/client-node'
+import { credentialFailure, watchPluginExits } from './credential-plugin.js'
 import { proxyAgent, proxyFor } from './proxy-agents.js'
 
 // Sends client-node's requests with Node's own http(s) module instead of
@@ -81,7 +82,13 @@ export async function send(
 ): Promise<ResponseContext> {
   const url = new URL(request.getUrl())
   const options: https.RequestOptions = {}
-  await kc.applyToHTTPSOptions(options)
+  watchPluginExits(kc)
+  try {
+    await kc.applyToHTTPSOptions(options)
+  } catch (error) {
+    // An exec plugin or auth provider failed: say so, not "unreachable".
+    throw credentialFailure(kc, error)
+  }
   // Not client-node's agent (options.agent): see routeFor and proxyAgent.
   const { agent, proxy } = routeFor(kc, url)
   const body = request.getBody()

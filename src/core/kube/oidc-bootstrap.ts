@@ -157,8 +157,22 @@ async function requestIdToken(
 ): Promise<string> {
   const proxy = proxyFor(undefined, url)
   const client = url.protocol === 'http:' ? http : https
+  let request: http.ClientRequest | undefined
+  // Whatever the outcome, the attempt's connection ends with it: a failed
+  // answer's body, or one that trickles, must not keep the step alive.
+  const settle = (): void => {
+    request?.destroy()
+  }
+  signal.addEventListener('abort', settle, { once: true })
   const body = await new Promise<string>((resolve, reject) => {
-    const request = client.request(url, {
+    signal.addEventListener(
+      'abort',
+      () => {
+        reject(signal.reason as Error)
+      },
+      { once: true }
+    )
+    request = client.request(url, {
       method: 'GET',
       headers: {
         Accept: 'application/json',
@@ -171,7 +185,6 @@ async function requestIdToken(
     request.once('response', (response) => {
       const status = response.statusCode ?? 0
       if (status !== 200) {
-        response.resume()
         reject(new IdTokenAnswer(status))
         return
       }
@@ -180,7 +193,7 @@ async function requestIdToken(
       response.on('data', (chunk: string) => {
         text += chunk
         if (text.length > MAX_BODY) {
-          request.destroy(
+          reject(
             new ActionError('the runner answered with more than an ID token')
           )
         }
@@ -192,6 +205,9 @@ async function requestIdToken(
     })
     request.once('error', reject)
     request.end()
+  }).finally(() => {
+    signal.removeEventListener('abort', settle)
+    settle()
   })
   let value: unknown
   try {

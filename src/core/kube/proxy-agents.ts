@@ -3,8 +3,43 @@ import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent'
 import { SocksProxyAgent } from 'socks-proxy-agent'
 import { host } from '../ports.js'
 
-/** How long a proxy may take to open a tunnel (client-go dials for 30 s). */
-const PROXY_TUNNEL_MS = 30_000
+/**
+ * How long a proxy may take to open a tunnel, counted from the start and
+ * not reset by data (hpagent's own timeout is an idle one, which a proxy
+ * that trickles its answer never reaches). Less than an attempt's 15 s, so
+ * a main that gives up on its last attempt near 60 s and then rolls back
+ * has no tunnel left open past 90 s.
+ */
+export const PROXY_TUNNEL_MS = 10_000
+
+interface HpAgent {
+  proxyRequestOptions: Record<string, unknown>
+  createConnection: (options: unknown, callback: unknown) => void
+}
+
+/**
+ * The agent, with every CONNECT request aborted PROXY_TUNNEL_MS after it
+ * starts. hpagent copies proxyRequestOptions into the CONNECT request while
+ * createConnection runs, so a signal set for that synchronous call applies
+ * to that request only.
+ */
+function withTunnelDeadline<T extends http.Agent>(agent: T): T {
+  const hp = agent as unknown as HpAgent
+  const create = hp.createConnection.bind(agent)
+  hp.createConnection = (options, callback): void => {
+    const shared = hp.proxyRequestOptions
+    hp.proxyRequestOptions = {
+      ...shared,
+      signal: AbortSignal.timeout(PROXY_TUNNEL_MS)
+    }
+    try {
+      create(options, callback)
+    } finally {
+      hp.proxyRequestOptions = shared
+    }
+  }
+  return agent
+}
 
 /**
  * The proxy the calls to `server` go through: the kubeconfig's proxy-url,
@@ -37,7 +72,9 @@ export function proxyAgent(proxyUrl: string, server: URL): http.Agent {
   // No keep-alive: an idle TLS connection inside a tunnel is not unref'd by
   // Node's agent, so it would keep the step alive until the server closes it.
   const options = { proxy: proxyUrl, timeout: PROXY_TUNNEL_MS }
-  return server.protocol === 'https:'
-    ? new HttpsProxyAgent(options)
-    : new HttpProxyAgent(options)
+  return withTunnelDeadline(
+    server.protocol === 'https:'
+      ? new HttpsProxyAgent(options)
+      : new HttpProxyAgent(options)
+  )
 }

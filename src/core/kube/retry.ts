@@ -18,9 +18,13 @@ import { isDeadlineError, recordHistory, type CallBounds } from './deadline.js'
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504])
 
 /**
- * Connections that broke, were refused or timed out: a server restarting or
- * a network blip. DNS names that do not exist and TLS failures are not here:
- * another try would fail the same way.
+ * Connections that broke, were refused or timed out, as node:https reports
+ * them (the Kubernetes calls' transport, see https-transport.ts): a server
+ * restarting or a network blip. A socket closed before the answer or in the
+ * middle of its body is ECONNRESET ('socket hang up', 'aborted'); a connect
+ * to several addresses (happy eyeballs) that all fail is an AggregateError
+ * carrying the first one's code. DNS names that do not exist and TLS
+ * failures are not here: another try would fail the same way.
  */
 const TRANSIENT_CODES = new Set([
   'ECONNRESET',
@@ -30,12 +34,7 @@ const TRANSIENT_CODES = new Set([
   'ETIMEDOUT',
   'EAI_AGAIN',
   'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT'
+  'ENETUNREACH'
 ])
 
 /** Waits grow 1 s, 2 s, 4 s, 8 s, 8 s … before jitter picks a point below. */

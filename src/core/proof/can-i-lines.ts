@@ -111,7 +111,7 @@ const GROUPS: Record<string, string> = {
 }
 
 /** Resources that live outside namespaces: checked cluster-wide. */
-const CLUSTER_SCOPED = new Set([
+export const CLUSTER_SCOPED = new Set([
   'nodes',
   'namespaces',
   'persistentvolumes',

@@ -1,5 +1,5 @@
 import type { V1NonResourceRule, V1ResourceRule } from '@kubernetes/client-node'
-import { describeCheck, parseCheck } from './can-i-lines.js'
+import { CLUSTER_SCOPED, describeCheck, parseCheck } from './can-i-lines.js'
 import type {
   AccessCheck,
   AccessDecision,
@@ -21,6 +21,8 @@ export const RISKS = {
   exec: "exec, attach or port-forward into every pod (acts with each pod's ServiceAccount and Secrets; name the pods with resourceNames)",
   proxy:
     'proxies to pods or services (reaches their endpoints past network policy)',
+  destructive:
+    'deletes Secrets, ConfigMaps, pods or workloads, volumes (PersistentVolumeClaims, PersistentVolumes) or RBAC objects (can destroy what it scans)',
   escalation: 'escalate, bind or impersonate (can grant itself more)',
   tokens: 'creates ServiceAccount tokens (can become other ServiceAccounts)',
   nodeProxy: 'nodes/proxy (kubelet API, bypasses audit and admission)',
@@ -33,6 +35,13 @@ export const RISKS = {
 } as const
 
 type Risk = (typeof RISKS)[keyof typeof RISKS]
+
+/** What a clean review rules out, one phrase per risk above, for the summary. */
+export const NONE_FOUND =
+  'None found in what was reviewed: no Secret reads, workload writes, ' +
+  'deletes of Secrets, ConfigMaps, workloads, volumes or RBAC objects, exec ' +
+  'into every pod, proxying, wildcards, escalation, token minting, ' +
+  'nodes/proxy, cluster-wide access or non-resource URLs.'
 
 /** What the RBAC rule grants, matched the way RBAC's own matcher does. */
 class RuleMatcher {
@@ -86,28 +95,51 @@ const WORKLOADS: [string, string, string][] = [
   ['cronjobs', 'batch', '']
 ]
 
+const RBAC = 'rbac.authorization.k8s.io'
+const DELETE = ['delete', 'deletecollection']
+
+/**
+ * What a scanner reads and must never be able to destroy: its data
+ * (Secrets, ConfigMaps, volumes), what runs (pods and every workload that
+ * makes them) and who may do what (RBAC). Cluster-scoped ones (cluster RBAC,
+ * PersistentVolumes) show up in the namespaced review through
+ * ClusterRoleBindings, as the cluster risks do.
+ */
+const DESTROYABLE: [string, string][] = [
+  ['secrets', ''],
+  ['configmaps', ''],
+  ['persistentvolumeclaims', ''],
+  ['persistentvolumes', ''],
+  ...WORKLOADS.filter(([, , sub]) => sub === '').map(
+    ([r, g]): [string, string] => [r, g]
+  ),
+  ['roles', RBAC],
+  ['rolebindings', RBAC],
+  ['clusterroles', RBAC],
+  ['clusterrolebindings', RBAC]
+]
+
 const ADMISSION = 'admissionregistration.k8s.io'
 
-/** Cluster-scoped objects a scanner has no business changing (or listing, for nodes and namespaces). */
+/**
+ * Cluster-scoped objects a scanner has no business changing (or listing, for
+ * nodes and namespaces). Deleting cluster RBAC or PersistentVolumes is the
+ * destructive risk instead, so one grant is one finding.
+ */
 const CLUSTER_RULES: [string[], string, string, string][] = [
-  [['list', 'watch', ...CHANGE, 'delete'], 'nodes', '', ''],
-  [['list', 'watch', ...CHANGE, 'delete'], 'namespaces', '', ''],
-  [[...CHANGE, 'delete'], 'clusterroles', 'rbac.authorization.k8s.io', ''],
-  [
-    [...CHANGE, 'delete'],
-    'clusterrolebindings',
-    'rbac.authorization.k8s.io',
-    ''
-  ],
+  [['list', 'watch', ...CHANGE, ...DELETE], 'nodes', '', ''],
+  [['list', 'watch', ...CHANGE, ...DELETE], 'namespaces', '', ''],
+  [CHANGE, 'clusterroles', RBAC, ''],
+  [CHANGE, 'clusterrolebindings', RBAC, ''],
   [CHANGE, 'persistentvolumes', '', ''],
-  [[...CHANGE, 'delete'], 'validatingwebhookconfigurations', ADMISSION, ''],
-  [[...CHANGE, 'delete'], 'mutatingwebhookconfigurations', ADMISSION, ''],
-  [[...CHANGE, 'delete'], 'validatingadmissionpolicies', ADMISSION, ''],
-  [[...CHANGE, 'delete'], 'validatingadmissionpolicybindings', ADMISSION, ''],
-  [[...CHANGE, 'delete'], 'mutatingadmissionpolicies', ADMISSION, ''],
-  [[...CHANGE, 'delete'], 'mutatingadmissionpolicybindings', ADMISSION, ''],
+  [[...CHANGE, ...DELETE], 'validatingwebhookconfigurations', ADMISSION, ''],
+  [[...CHANGE, ...DELETE], 'mutatingwebhookconfigurations', ADMISSION, ''],
+  [[...CHANGE, ...DELETE], 'validatingadmissionpolicies', ADMISSION, ''],
+  [[...CHANGE, ...DELETE], 'validatingadmissionpolicybindings', ADMISSION, ''],
+  [[...CHANGE, ...DELETE], 'mutatingadmissionpolicies', ADMISSION, ''],
+  [[...CHANGE, ...DELETE], 'mutatingadmissionpolicybindings', ADMISSION, ''],
   [
-    [...CHANGE, 'delete'],
+    [...CHANGE, ...DELETE],
     'customresourcedefinitions',
     'apiextensions.k8s.io',
     ''
@@ -154,6 +186,9 @@ function risksOf(rule: V1ResourceRule): Risk[] {
   }
   if (['pods', 'services'].some((r) => m.grants('*', r, '', 'proxy'))) {
     risks.push(RISKS.proxy)
+  }
+  if (DESTROYABLE.some(([r, g]) => m.grants(DELETE, r, g))) {
+    risks.push(RISKS.destructive)
   }
   if (['escalate', 'bind', 'impersonate'].some((v) => rule.verbs.includes(v))) {
     risks.push(RISKS.escalation)
@@ -216,7 +251,7 @@ export function classifyRules(
 }
 
 /** Only asked when a rules review is incomplete (an authorizer that cannot list rules, such as a webhook). */
-const CLUSTER_PROBES = [
+const CLUSTER_PROBES: string[] = [
   'list secrets --all-namespaces',
   'list pods --all-namespaces',
   'create pods --all-namespaces',
@@ -266,6 +301,20 @@ const NAMESPACE_PROBES: [string, Risk][] = [
   ['impersonate serviceaccounts', RISKS.escalation],
   ['create serviceaccounts/token', RISKS.tokens]
 ]
+
+/** delete and deletecollection of each DESTROYABLE resource, split by where it lives. */
+const DELETE_PROBES = DESTROYABLE.flatMap(([resource]) =>
+  DELETE.map((verb) => ({
+    line: `${verb} ${resource}`,
+    clusterScoped: CLUSTER_SCOPED.has(resource)
+  }))
+)
+const NAMESPACE_DELETE_PROBES: [string, Risk][] = DELETE_PROBES.filter(
+  (p) => !p.clusterScoped
+).map((p) => [p.line, RISKS.destructive])
+const CLUSTER_DELETE_PROBES: [string, Risk][] = DELETE_PROBES.filter(
+  (p) => p.clusterScoped
+).map((p) => [p.line, RISKS.destructive])
 
 /** Ask every probe; an allowed one is a finding of its risk, an undecidable one a finding too. */
 async function probe(
@@ -343,16 +392,20 @@ export async function findExcessPrivilege(
   )
   const incompleteIn = unique.filter((_, i) => reviews[i]?.incomplete)
   const probes = incompleteIn.flatMap((ns) =>
-    NAMESPACE_PROBES.map(([line, risk]) => ({
+    [...NAMESPACE_PROBES, ...NAMESPACE_DELETE_PROBES].map(([line, risk]) => ({
       check: parseCheck('excess-privilege', line, ns),
       risk
     }))
   )
   if (incompleteIn.length > 0) {
-    for (const line of CLUSTER_PROBES) {
+    const cluster: [string, Risk][] = [
+      ...CLUSTER_PROBES.map((line): [string, Risk] => [line, RISKS.cluster]),
+      ...CLUSTER_DELETE_PROBES
+    ]
+    for (const [line, risk] of cluster) {
       probes.push({
         check: parseCheck('excess-privilege', line, incompleteIn[0] ?? ''),
-        risk: RISKS.cluster
+        risk
       })
     }
   }

@@ -34,31 +34,16 @@ export function newKubeconfigDir(runnerTemp: string): string {
 }
 
 /**
- * Why `dir` is not a kubeconfig directory newKubeconfigDir() made under
- * `runnerTemp`, or undefined when it is one (or is already gone). Only such
- * a directory is ever removed: a planted record must not point post at the
- * workspace, and a link in its place is not followed.
+ * True when `dir` is a path newKubeconfigDir() gives under `runnerTemp`:
+ * directly inside it, with the action's own name. Only such a path is ever
+ * removed, so a planted record cannot point post at the workspace.
  */
-export function notOwnKubeconfigDir(
-  dir: string,
-  runnerTemp: string
-): string | undefined {
-  if (
-    !path.isAbsolute(runnerTemp) ||
-    path.dirname(dir) !== runnerTemp ||
-    !OWN_DIR.test(path.basename(dir))
-  ) {
-    return 'the kubeconfig directory is not one this action creates directly under RUNNER_TEMP'
-  }
-  let stat: fs.Stats
-  try {
-    stat = fs.lstatSync(dir)
-  } catch {
-    return undefined // already gone: nothing to remove
-  }
-  return stat.isDirectory() && !stat.isSymbolicLink()
-    ? undefined
-    : 'the kubeconfig directory is not a directory (a link or a file stands in its place)'
+export function isOwnKubeconfigDir(dir: string, runnerTemp: string): boolean {
+  return (
+    path.isAbsolute(runnerTemp) &&
+    path.dirname(dir) === runnerTemp &&
+    OWN_DIR.test(path.basename(dir))
+  )
 }
 
 /** The certificate authority as base64 PEM, whether the bootstrap had data or a file. */
@@ -133,11 +118,25 @@ export function writeKubeconfig(dir: string, content: string): string {
   }
 }
 
-/** Remove the directory and everything in it; false when it was already gone. */
-export function removeKubeconfigDir(dir: string): boolean {
-  const existed = fs.existsSync(dir)
+/**
+ * Remove the directory and everything in it: 'removed', 'gone' when it was
+ * already gone, or 'replaced' when a link or a file stands in its place (a
+ * later step put it there): that is left alone, since following a link
+ * would delete what it points at. rmSync follows no link inside the tree,
+ * nor one swapped in after the lstat.
+ */
+export function removeKubeconfigDir(
+  dir: string
+): 'removed' | 'gone' | 'replaced' {
+  let stat: fs.Stats
+  try {
+    stat = fs.lstatSync(dir)
+  } catch {
+    return 'gone'
+  }
+  if (!stat.isDirectory()) return 'replaced'
   fs.rmSync(dir, { recursive: true, force: true })
-  return existed
+  return 'removed'
 }
 
 /** A client configuration for the minted token, from the same data the file gets. */

@@ -97,6 +97,9 @@ afterEach(async () => {
   standIn = undefined
 })
 
+const FORBIDDEN_JOBS =
+  "the GitHub API answered 403: either the github-token lacks 'actions: read' (grant it in the job's permissions), or the organization's SAML single sign-on has not authorized the token (authorize it), or its IP allow list does not include this runner (allow the runner's address), or a secondary rate limit applies (re-run later)"
+
 function why(fact: Fact<unknown>): string {
   if (fact.ok) throw new Error('expected a failure')
   return fact.why
@@ -180,11 +183,57 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
     })
   })
 
-  it('says what is missing when neither way works, naming the permission once', async () => {
-    const { gh } = await api({ answer: { jobs: 403, attemptJobs: 403 } })
+  it('does not fall back on a 403, and names every cause of one and its fix', async () => {
+    const { stand, gh } = await api({ answer: { jobs: 403, attemptJobs: 403 } })
     expect(why(await jobStartedAt(gh, { checkRunId: 777 }, RUN))).toBe(
-      "the GitHub API answered 403: the github-token lacks 'actions: read'"
+      FORBIDDEN_JOBS
     )
+    // The runner-name search would meet the same refusal.
+    expect(stand.requests.map((r) => r.path)).toEqual([
+      '/repos/octo-org/scan-repo/actions/jobs/777'
+    ])
+  })
+
+  it.each<[string, GitHubApiScript['answer']]>([
+    ['a 401', { jobs: 401 }],
+    ['a 500 that outlasts the retries', { jobs: 500 }],
+    ['a 422', { jobs: 422 }]
+  ])('does not fall back on %s', async (_what, answer) => {
+    const { stand, gh } = await api({ answer })
+    const start = await jobStartedAt(gh, { checkRunId: 777 }, RUN)
+    expect(start.ok).toBe(false)
+    expect(stand.requests.filter((r) => r.path.includes('/attempts/'))).toEqual(
+      []
+    )
+  })
+
+  it('falls back when the check run has no start time yet', async () => {
+    const { stand, gh } = await api({
+      jobs: {
+        'octo-org/scan-repo': [
+          job({ id: 777, status: 'queued', started_at: null })
+        ]
+      },
+      attemptJobs: [
+        {
+          repository: 'octo-org/scan-repo',
+          runId: 4242,
+          attempt: 2,
+          jobs: [
+            job({
+              id: 777,
+              status: 'in_progress',
+              runner_name: 'scan-runner-7',
+              started_at: STARTED
+            })
+          ]
+        }
+      ]
+    })
+    const start = await jobStartedAt(gh, { checkRunId: 777 }, RUN)
+    // Found by the runner-name search: the check run's lookup, then the search.
+    expect(start.ok && start.value).toEqual({ startedAt: new Date(STARTED) })
+    expect(stand.requests).toHaveLength(2)
   })
 
   it('joins two different reasons', async () => {
@@ -243,9 +292,7 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
           { ...RUN, runnerName: undefined }
         )
       )
-    ).toBe(
-      'the GitHub API answered 403: its rate limit is used up, and RUNNER_NAME is not set'
-    )
+    ).toBe('the GitHub API answered 403: its rate limit is used up')
   })
 
   it('keeps no copy of the token where logging the connection would print it', () => {
@@ -370,7 +417,7 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
     expect(
       why(await readWorkflowDefinition(forbidden.gh, REUSABLE_JOB, RUN))
     ).toBe(
-      "the GitHub API answered 403: the github-token lacks 'contents: read' on octo-org/shared"
+      "the GitHub API answered 403: either the github-token lacks 'contents: read' on octo-org/shared, or the organization's SAML single sign-on has not authorized the token (authorize it), or its IP allow list does not include this runner (allow the runner's address), or a secondary rate limit applies (re-run later)"
     )
   })
 
@@ -555,6 +602,176 @@ describe('job-facts.ts retries (unit, a loopback server that fails once)', () =>
       expect(calls).toBeLessThanOrEqual(2)
     } finally {
       server.close()
+    }
+  })
+})
+
+/** A loopback server that answers each request with `answer`; the requests' paths are kept. */
+async function scripted(
+  answer: (path: string, res: http.ServerResponse, n: number) => void
+): Promise<{
+  url: string
+  paths: string[]
+  /** Requests whose connection the client has closed. */
+  closed: string[]
+  close: () => Promise<void>
+}> {
+  const paths: string[] = []
+  const closed: string[] = []
+  const server = http.createServer((req, res) => {
+    paths.push(req.url ?? '')
+    req.socket.once('close', () => closed.push(req.url ?? ''))
+    answer(req.url ?? '', res, paths.length)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    paths,
+    closed,
+    close: async (): Promise<void> => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve()
+        })
+      })
+    }
+  }
+}
+
+function json(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers })
+  res.end(JSON.stringify(body))
+}
+
+describe('job-facts.ts 403s (unit, a loopback server setting GitHub headers)', () => {
+  it.each<[string, Record<string, string>, string]>([
+    [
+      'SAML single sign-on (X-GitHub-SSO)',
+      { 'x-github-sso': 'required; url=https://github.com/orgs/o/sso?x=1' },
+      "the GitHub API answered 403: the organization's SAML single sign-on has not authorized the github-token (authorize it for the organization, or use the job's GITHUB_TOKEN)"
+    ],
+    [
+      'a secondary rate limit (Retry-After)',
+      { 'retry-after': '60', 'x-ratelimit-remaining': '4000' },
+      'the GitHub API answered 403: a secondary rate limit applies (re-run the job later)'
+    ],
+    ['no telling header', {}, FORBIDDEN_JOBS]
+  ])('names %s', async (_what, headers, expected) => {
+    const stand = await scripted((_path, res) => {
+      json(
+        res,
+        403,
+        { message: 'Resource not accessible by integration' },
+        headers
+      )
+    })
+    try {
+      const gh = connectGitHub({ token: TOKEN, apiUrl: stand.url })
+      const reason = why(await jobStartedAt(gh, { checkRunId: 777 }, RUN))
+      expect(reason).toBe(expected)
+      // Headers only: the SSO URL and the body are never repeated.
+      expect(reason).not.toContain('sso?')
+      expect(reason).not.toContain('Resource not accessible')
+      expect(stand.paths).toHaveLength(1)
+    } finally {
+      await stand.close()
+    }
+  })
+})
+
+describe('job-facts.ts deadline (unit, a loopback server that stalls)', () => {
+  it('bounds each fact by 10 s unless told otherwise', () => {
+    expect(connectGitHub({ token: TOKEN }).timeoutMs).toBe(10_000)
+  })
+
+  it('ends a fact at its deadline even while the retry plugin waits between attempts', async () => {
+    // 502 at once, every time: the retry plugin waits 0.25 s, then 1 s, on
+    // timers that ignore the abort signal.
+    const stand = await scripted((_path, res) => {
+      json(res, 502, { message: 'Bad Gateway' })
+    })
+    try {
+      const gh = connectGitHub({
+        token: TOKEN,
+        apiUrl: stand.url,
+        timeoutMs: 600
+      })
+      const began = Date.now()
+      const reason = why(await readWorkflowDefinition(gh, REUSABLE_JOB, RUN))
+      const took = Date.now() - began
+      expect(reason).toBe(
+        `the GitHub API at ${stand.url} did not answer within 0.6 s`
+      )
+      // The deadline fell inside the 1 s wait after the second attempt:
+      // without its own timer the fact took 1.25 s and a third attempt.
+      expect(took).toBeGreaterThanOrEqual(590)
+      expect(took).toBeLessThan(1_000)
+      expect(stand.paths).toHaveLength(2)
+    } finally {
+      await stand.close()
+    }
+  })
+
+  it('ends a fact at its deadline when the server never answers', async () => {
+    const stand = await scripted(() => undefined)
+    try {
+      const gh = connectGitHub({
+        token: TOKEN,
+        apiUrl: stand.url,
+        timeoutMs: 600
+      })
+      const began = Date.now()
+      const reason = why(await readWorkflowDefinition(gh, REUSABLE_JOB, RUN))
+      expect(Date.now() - began).toBeLessThan(1_000)
+      expect(reason).toBe(
+        `the GitHub API at ${stand.url} did not answer within 0.6 s`
+      )
+    } finally {
+      await stand.close()
+    }
+  })
+
+  it('gives the check run and its fallback one deadline between them', async () => {
+    // The check run is not found after 0.7 s; the runner-name search then
+    // stalls. Two deadlines would end it at 0.7 + 1 s.
+    const stand = await scripted((path, res) => {
+      if (path.includes('/actions/jobs/')) {
+        setTimeout(() => {
+          json(res, 404, { message: 'Not Found' })
+        }, 700)
+      }
+    })
+    try {
+      const gh = connectGitHub({
+        token: TOKEN,
+        apiUrl: stand.url,
+        timeoutMs: 1_000
+      })
+      const began = Date.now()
+      const reason = why(await jobStartedAt(gh, { checkRunId: 777 }, RUN))
+      const took = Date.now() - began
+      expect(reason).toBe(
+        `the GitHub API at ${stand.url} did not answer within 1 s`
+      )
+      expect(took).toBeGreaterThanOrEqual(990)
+      expect(took).toBeLessThan(1_500)
+      expect(stand.paths.map((p) => p.split('?')[0])).toEqual([
+        '/repos/octo-org/scan-repo/actions/jobs/777',
+        '/repos/octo-org/scan-repo/actions/runs/4242/attempts/2/jobs'
+      ])
+      // The stalled page was aborted, not left open: an open socket would
+      // keep the step's process alive after main is done.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(stand.closed.some((p) => p.includes('/attempts/'))).toBe(true)
+    } finally {
+      await stand.close()
     }
   })
 })

@@ -236,6 +236,46 @@ describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', ()
     expect(Date.now() - started).toBeLessThan(4_000)
   })
 
+  it('closes every connection of a failed attempt, even one whose error body never ends (review F2)', async () => {
+    const sockets: net.Socket[] = []
+    let closed = 0
+    const trickle = net.createServer((socket) => {
+      sockets.push(socket)
+      socket.on('close', () => (closed += 1))
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100000\r\n\r\n'
+        )
+        const drip = setInterval(() => socket.write('x'), 200)
+        socket.on('close', () => {
+          clearInterval(drip)
+        })
+      })
+    })
+    await new Promise<void>((resolve) =>
+      trickle.listen(0, '127.0.0.1', resolve)
+    )
+    const { port } = trickle.address() as net.AddressInfo
+    try {
+      const message = oneSentence(
+        await failure(
+          {
+            ...stub.env(),
+            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/idtoken?api-version=2.0`
+          },
+          stepWith(2_500)
+        )
+      )
+      expect(message).toContain('(HTTP 503')
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(sockets.length).toBeGreaterThan(0)
+      expect(closed).toBe(sockets.length)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      trickle.close()
+    }
+  })
+
   it('gives one ID-token fetch at most 10 s an attempt and 30 s in all, within the step', () => {
     const step = mainBounds(1_000_000)
     expect(idTokenBounds(step)).toEqual({

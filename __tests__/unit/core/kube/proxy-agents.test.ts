@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { proxyFor } from '../../../../src/core/kube/proxy-agents.js'
+import * as https from 'node:https'
+import * as net from 'node:net'
+import {
+  PROXY_TUNNEL_MS,
+  proxyAgent,
+  proxyFor
+} from '../../../../src/core/kube/proxy-agents.js'
 
 const VARIABLES = [
   'HTTPS_PROXY',
@@ -69,4 +75,46 @@ describe('proxy-agents.ts proxyFor (unit, environment set by the test)', () => {
       expect(proxyFor(undefined, new URL(server))).toBeUndefined()
     }
   })
+})
+
+describe('proxy-agents.ts proxyAgent (unit, loopback proxy that trickles)', () => {
+  it('ends a CONNECT the proxy answers one byte at a time, PROXY_TUNNEL_MS after it started (review F3)', async () => {
+    const sockets: net.Socket[] = []
+    let closed = 0
+    const proxy = net.createServer((socket) => {
+      sockets.push(socket)
+      socket.on('close', () => (closed += 1))
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 Connection established\r\nX-Pad: ')
+        const drip = setInterval(() => socket.write('a'), 500)
+        socket.on('close', () => {
+          clearInterval(drip)
+        })
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const { port } = proxy.address() as net.AddressInfo
+    const server = new URL('https://203.0.113.9:6443/version')
+    const agent = proxyAgent(`http://127.0.0.1:${port}`, server)
+    const started = Date.now()
+    try {
+      const error = await new Promise<Error>((resolve) => {
+        https
+          .get(server, { agent }, () => {
+            resolve(new Error('answered'))
+          })
+          .on('error', resolve)
+      })
+      expect(error.message).not.toBe('answered')
+      const seconds = (Date.now() - started) / 1000
+      // A bound: hpagent's idle timeout alone never fired on this proxy.
+      expect(seconds).toBeGreaterThanOrEqual(PROXY_TUNNEL_MS / 1000 - 0.5)
+      expect(seconds).toBeLessThan(PROXY_TUNNEL_MS / 1000 + 5)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(closed).toBe(sockets.length)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      proxy.close()
+    }
+  }, 30_000)
 })

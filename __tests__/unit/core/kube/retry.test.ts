@@ -8,8 +8,11 @@ import {
   it,
   jest
 } from '@jest/globals'
+import * as http from 'node:http'
 import * as https from 'node:https'
-import type { Socket } from 'node:net'
+import * as net from 'node:net'
+import type { AddressInfo, LookupFunction, Socket } from 'node:net'
+import { buffer } from 'node:stream/consumers'
 import { KubeConfig } from '@kubernetes/client-node'
 import { connect } from '../../../../src/core/kube/cluster-api.js'
 import {
@@ -29,7 +32,7 @@ import {
 } from '../../../../src/core/kube/retry.js'
 import {
   apiException,
-  fetchFailed
+  socketError
 } from '../../../../__fixtures__/fake-cluster-api.js'
 import { TestRunner } from '../../../../__fixtures__/runner.js'
 import { loopbackCertificate } from '../../../../__fixtures__/tls.js'
@@ -85,13 +88,14 @@ describe('retry.ts (unit, mocked attempts)', () => {
     ['404', apiException(404), false],
     ['409', apiException(409), false],
     ['422', apiException(422), false],
-    ['a reset', fetchFailed('ECONNRESET'), true],
-    ['a refused connection', fetchFailed('ECONNREFUSED'), true],
-    ['a socket closed by the other side', fetchFailed('UND_ERR_SOCKET'), true],
-    ['an unknown host', fetchFailed('ENOTFOUND'), false],
+    ['a reset', socketError('ECONNRESET'), true],
+    ['a refused connection', socketError('ECONNREFUSED'), true],
+    ['a write to a closed socket', socketError('EPIPE'), true],
+    ['an unreachable host', socketError('EHOSTUNREACH', 'connect'), true],
+    ['an unknown host', socketError('ENOTFOUND'), false],
     [
       'an untrusted certificate',
-      fetchFailed('SELF_SIGNED_CERT_IN_CHAIN'),
+      socketError('SELF_SIGNED_CERT_IN_CHAIN'),
       false
     ],
     ['an attempt that timed out', new DOMException('t', 'TimeoutError'), true],
@@ -122,7 +126,7 @@ describe('retry.ts (unit, mocked attempts)', () => {
     expect(failureReason(apiException(503, { message: 'secret' }), 1)).toBe(
       'HTTP 503'
     )
-    expect(failureReason(fetchFailed('ECONNRESET'), 1)).toBe('ECONNRESET')
+    expect(failureReason(socketError('ECONNRESET'), 1)).toBe('ECONNRESET')
     expect(failureReason(new DOMException('t', 'TimeoutError'), 15_000)).toBe(
       'no answer within 15 s'
     )
@@ -161,8 +165,8 @@ describe('retry.ts (unit, mocked attempts)', () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.5)
     const attempt = jest
       .fn<() => Promise<string>>()
-      .mockRejectedValueOnce(fetchFailed('ECONNRESET'))
-      .mockRejectedValueOnce(fetchFailed('ECONNRESET'))
+      .mockRejectedValueOnce(socketError('ECONNRESET'))
+      .mockRejectedValueOnce(socketError('ECONNRESET'))
       .mockResolvedValueOnce('ok')
     await expect(withRetries('call', bounds(), attempt)).resolves.toBe('ok')
     // Steps of 1 s then 2 s; half of each.
@@ -241,7 +245,7 @@ describe('retry.ts (unit, mocked attempts)', () => {
       jest.spyOn(Math, 'random').mockReturnValue(0.99)
       const attempt = jest
         .fn<() => Promise<string>>()
-        .mockRejectedValue(fetchFailed('ECONNREFUSED'))
+        .mockRejectedValue(socketError('ECONNREFUSED'))
       const started = Date.now()
       const call = withRetries(
         'call',
@@ -301,13 +305,124 @@ describe('retry.ts (unit, mocked attempts)', () => {
       bounds({ attempts: 2 }),
       jest
         .fn<() => Promise<string>>()
-        .mockRejectedValueOnce(fetchFailed('ECONNRESET'))
-        .mockRejectedValueOnce(fetchFailed('ECONNREFUSED'))
+        .mockRejectedValueOnce(socketError('ECONNRESET'))
+        .mockRejectedValueOnce(socketError('ECONNREFUSED'))
     ).catch((e: unknown) => e)
     // Refused on its own means "not applied", but the reset before may have.
-    expect(certainlyNotApplied(fetchFailed('ECONNREFUSED'))).toBe(true)
+    expect(certainlyNotApplied(socketError('ECONNREFUSED'))).toBe(true)
     expect(certainlyNotApplied(error)).toBe(false)
   })
+})
+
+/** The error a real node:http request to a loopback server that does `serve` fails with. */
+async function nodeError(
+  serve: ((socket: Socket) => void) | 'closed',
+  options: http.RequestOptions & { autoSelectFamily?: boolean } = {}
+): Promise<unknown> {
+  const server = net.createServer((socket) => {
+    if (serve !== 'closed') {
+      socket.once('data', () => {
+        serve(socket)
+      })
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port: open } = server.address() as AddressInfo
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      server.close(() => {
+        resolve()
+      })
+    })
+  if (serve === 'closed') await stop()
+  try {
+    return await new Promise<unknown>((resolve) => {
+      const request = http.request({
+        host: '127.0.0.1',
+        port: open,
+        ...options
+      })
+      request.on('error', resolve)
+      request.on('response', (response) => {
+        buffer(response).then(() => {
+          resolve(new Error('the request succeeded'))
+        }, resolve)
+      })
+      request.end()
+    })
+  } finally {
+    if (serve !== 'closed') await stop()
+  }
+}
+
+// Every address of a name refuses: Node tries each (happy eyeballs) and
+// reports an AggregateError of connect errors.
+const twoAddresses: LookupFunction = (_host, _options, callback) => {
+  ;(callback as (e: null, a: { address: string; family: number }[]) => void)(
+    null,
+    [
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 }
+    ]
+  )
+}
+
+describe('retry.ts classification of what node:https raises (unit, real sockets)', () => {
+  it.each<[string, () => Promise<unknown>, string, boolean]>([
+    [
+      'a refused connection',
+      async (): Promise<unknown> => nodeError('closed'),
+      'ECONNREFUSED',
+      true
+    ],
+    [
+      'a connection closed before the answer',
+      async (): Promise<unknown> =>
+        nodeError((socket) => {
+          socket.destroy()
+        }),
+      'ECONNRESET',
+      false
+    ],
+    [
+      'a connection reset before the answer',
+      async (): Promise<unknown> =>
+        nodeError((socket) => {
+          socket.resetAndDestroy()
+        }),
+      'ECONNRESET',
+      false
+    ],
+    [
+      'an answer cut short in its body',
+      async (): Promise<unknown> =>
+        nodeError((socket) => {
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"kind"')
+          setTimeout(() => socket.destroy(), 20)
+        }),
+      'ECONNRESET',
+      false
+    ],
+    [
+      'a name whose every address refuses',
+      async (): Promise<unknown> =>
+        nodeError('closed', {
+          host: 'cluster.invalid',
+          lookup: twoAddresses,
+          autoSelectFamily: true
+        }),
+      'ECONNREFUSED',
+      true
+    ]
+  ])(
+    'retries %s, and knows whether it may have landed',
+    async (_what, make, code, notApplied) => {
+      const error = await make()
+      expect(failureReason(error, 1)).toBe(code)
+      expect(isTransient(error)).toBe(true)
+      expect(certainlyNotApplied(error)).toBe(notApplied)
+    }
+  )
 })
 
 // A loopback HTTPS server that answers each request with the next scripted
@@ -393,7 +508,7 @@ describe('cluster-api.ts retries (unit, against a scripted loopback server)', ()
     const debug = runner.commands('debug')
     expect(debug).toHaveLength(1)
     expect(debug[0]).toMatch(
-      /^::debug::Creating Secret ns\/ephemeral-scan-token-1-1-00aa11bb22: attempt 1 of 4 failed \((ECONNRESET|UND_ERR_SOCKET)\); retrying in 0\.0 s\.$/
+      /^::debug::Creating Secret ns\/ephemeral-scan-token-1-1-00aa11bb22: attempt 1 of 4 failed \(ECONNRESET\); retrying in 0\.0 s\.$/
     )
     expect(runner.everything()).not.toContain('bootstrap-bearer')
   })

@@ -99,7 +99,7 @@ describe('excess-privilege.ts rule classifier', () => {
     ],
     [
       'a wildcard verb on a harmless resource',
-      rule(['*'], ['configmaps']),
+      rule(['*'], ['events']),
       [RISKS.wildcard]
     ],
     [
@@ -170,6 +170,87 @@ describe('excess-privilege.ts rule classifier', () => {
     ['pods/portforward', rule(['create'], ['pods/portforward']), [RISKS.exec]],
     ['pods/proxy', rule(['get'], ['pods/proxy']), [RISKS.proxy]],
     ['services/proxy', rule(['create'], ['services/proxy']), [RISKS.proxy]],
+    // R5: a scanner must never be able to destroy what it scans.
+    [
+      'deleting Secrets, pods and deployments (R5)',
+      rule(
+        ['delete', 'deletecollection'],
+        ['secrets', 'pods', 'deployments'],
+        ['', 'apps']
+      ),
+      [RISKS.destructive]
+    ],
+    ['deleting Secrets', rule(['delete'], ['secrets']), [RISKS.destructive]],
+    [
+      'deleting every ConfigMap at once',
+      rule(['deletecollection'], ['configmaps']),
+      [RISKS.destructive]
+    ],
+    ['deleting pods', rule(['delete'], ['pods']), [RISKS.destructive]],
+    [
+      'deleting replication controllers',
+      rule(['delete'], ['replicationcontrollers']),
+      [RISKS.destructive]
+    ],
+    ...(
+      [
+        ['deployments', 'apps'],
+        ['replicasets', 'apps'],
+        ['statefulsets', 'apps'],
+        ['daemonsets', 'apps'],
+        ['jobs', 'batch'],
+        ['cronjobs', 'batch']
+      ] as const
+    ).map(([resource, group]): [string, V1ResourceRule, string[]] => [
+      `deleting ${resource}`,
+      rule(['delete'], [resource], [group]),
+      [RISKS.destructive]
+    ]),
+    [
+      'deleting PersistentVolumeClaims',
+      rule(['deletecollection'], ['persistentvolumeclaims']),
+      [RISKS.destructive]
+    ],
+    [
+      'deleting PersistentVolumes (cluster-scoped)',
+      rule(['delete'], ['persistentvolumes']),
+      [RISKS.destructive]
+    ],
+    ...(
+      ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'] as const
+    ).map((resource): [string, V1ResourceRule, string[]] => [
+      `deleting ${resource}`,
+      rule(['delete'], [resource], ['rbac.authorization.k8s.io']),
+      [RISKS.destructive]
+    ]),
+    // Wildcards count: any verb, any resource, any group.
+    [
+      'every verb on Secrets',
+      rule(['*'], ['secrets']),
+      [RISKS.wildcard, RISKS.secrets, RISKS.destructive]
+    ],
+    [
+      'a wildcard verb on ConfigMaps',
+      rule(['*'], ['configmaps']),
+      [RISKS.wildcard, RISKS.destructive]
+    ],
+    [
+      'deleting every resource',
+      // pods/proxy and nodes/proxy pass DELETE on too, and nodes are cluster-wide.
+      rule(['delete'], ['*']),
+      [
+        RISKS.wildcard,
+        RISKS.proxy,
+        RISKS.destructive,
+        RISKS.nodeProxy,
+        RISKS.cluster
+      ]
+    ],
+    [
+      'deleting deployments in every API group',
+      rule(['deletecollection'], ['deployments'], ['*']),
+      [RISKS.destructive]
+    ],
     // Cluster-scoped rules, which on RBAC only a ClusterRoleBinding makes real.
     ['listing nodes', rule(['list'], ['nodes']), [RISKS.cluster]],
     ['patching namespaces', rule(['patch'], ['namespaces']), [RISKS.cluster]],
@@ -219,6 +300,15 @@ describe('excess-privilege.ts rule classifier', () => {
     [
       '*/status, which grants no risky subresource',
       rule(['get'], ['pods/status'])
+    ],
+    ['deleting events', rule(['delete', 'deletecollection'], ['events'])],
+    [
+      'deleting secrets in another API group',
+      rule(['delete'], ['secrets'], ['example.com'])
+    ],
+    [
+      'deleting pods/status (a subresource, not the pod)',
+      rule(['delete'], ['pods/status'])
     ]
   ])('does not flag %s', (_name, r) => {
     expect(classifyRules([r])).toEqual([])
@@ -335,6 +425,57 @@ describe('excess-privilege.ts findExcessPrivilege', () => {
     ])
     // Every probe is a statically known resource: none needs discovery.
     expect(api.canI.mock.calls.filter(([c]) => c.needsDiscovery)).toEqual([])
+  })
+
+  it('asks whether the token may delete what it scans where the rules review is incomplete', async () => {
+    const api = fakeApi(
+      () => [],
+      true,
+      (c) => ({
+        allowed:
+          (c.verb === 'deletecollection' &&
+            c.resource === 'secrets' &&
+            c.namespace === 'scan') ||
+          (c.verb === 'delete' && c.resource === 'clusterrolebindings')
+      })
+    )
+    const report = await findExcessPrivilege(api, ['scan'])
+    expect(report.findings).toEqual([
+      {
+        risk: RISKS.destructive,
+        evidence: 'allowed: deletecollection secrets in namespace scan'
+      },
+      {
+        risk: RISKS.destructive,
+        evidence:
+          'allowed: delete clusterrolebindings.rbac.authorization.k8s.io (cluster-scoped)'
+      }
+    ])
+    // Every kind the rules review checks for deletion is probed, both verbs.
+    const asked = api.canI.mock.calls.map(([c]) =>
+      [c.verb, c.resource, c.group].join(' ')
+    )
+    for (const [resource, group] of [
+      ['secrets', ''],
+      ['configmaps', ''],
+      ['persistentvolumeclaims', ''],
+      ['persistentvolumes', ''],
+      ['pods', ''],
+      ['replicationcontrollers', ''],
+      ['deployments', 'apps'],
+      ['replicasets', 'apps'],
+      ['statefulsets', 'apps'],
+      ['daemonsets', 'apps'],
+      ['jobs', 'batch'],
+      ['cronjobs', 'batch'],
+      ['roles', 'rbac.authorization.k8s.io'],
+      ['rolebindings', 'rbac.authorization.k8s.io'],
+      ['clusterroles', 'rbac.authorization.k8s.io'],
+      ['clusterrolebindings', 'rbac.authorization.k8s.io']
+    ]) {
+      expect(asked).toContain(`delete ${resource} ${group}`)
+      expect(asked).toContain(`deletecollection ${resource} ${group}`)
+    }
   })
 
   it('reports a probe the authorizer could not decide, instead of reading it as denied', async () => {

@@ -289,9 +289,22 @@ describe('kubeconfig-file.ts', () => {
     it('removes the directory and its file, then reports it already gone', () => {
       const dir = newKubeconfigDir(temp)
       writeKubeconfig(dir, 'x')
-      expect(removeKubeconfigDir(dir)).toBe(true)
+      expect(removeKubeconfigDir(dir)).toBe('removed')
       expect(fs.existsSync(dir)).toBe(false)
-      expect(removeKubeconfigDir(dir)).toBe(false)
+      expect(removeKubeconfigDir(dir)).toBe('gone')
+    })
+
+    it('leaves a link or a file in its place alone, and what a link points at', () => {
+      const dir = newKubeconfigDir(temp)
+      const victim = fs.mkdtempSync(path.join(temp, 'victim-'))
+      fs.writeFileSync(path.join(victim, 'precious'), 'x')
+      fs.symlinkSync(victim, dir)
+      expect(removeKubeconfigDir(dir)).toBe('replaced')
+      expect(fs.existsSync(path.join(victim, 'precious'))).toBe(true)
+      fs.rmSync(dir)
+      fs.writeFileSync(dir, 'x')
+      expect(removeKubeconfigDir(dir)).toBe('replaced')
+      expect(fs.existsSync(dir)).toBe(true)
     })
   })
 
