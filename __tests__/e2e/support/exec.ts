@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import type { Duplex } from 'node:stream'
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
-import { KUBECTL, REPO, eventually, type CommandResult } from './cluster.js'
+import { KUBECTL, REPO, eventually, type CommandResult } from './cluster.ts'
 
 /** The test cluster's Node (scripts/cluster/common.mjs NODE_NAME). */
 export const NODE_NAME = 'node-1'
