@@ -4,7 +4,11 @@
 //
 //   node scripts/cluster.mjs up      build if needed, start, write kubeconfig
 //   node scripts/cluster.mjs down    stop and remove the cluster directory
-//   node scripts/cluster.mjs build   (re)build .cache/bin/{kas,kubectl} only
+//   node scripts/cluster.mjs build   (re)build .cache/bin/{kas,kubectl,node-agent} only
+//
+// `up` also starts the node agent (test/cluster/node) and waits until its
+// Node (NODE_NAME) is Ready: pods bound to it run, and exec into them runs
+// on this machine through the API server.
 //
 // Environment:
 //   CLUSTER_DIR         cluster state directory (default: <repo>/.cluster), so
@@ -27,6 +31,8 @@ import {
   DIR,
   F,
   KAS,
+  NODE_AGENT,
+  NODE_NAME,
   READY_TIMEOUT_MS,
   log,
   seconds,
@@ -41,7 +47,9 @@ import {
 } from './cluster/credentials.mjs'
 import {
   freePorts,
+  httpsGetBody,
   isOurApiserver,
+  isOurNodeAgent,
   isReady,
   logTail,
   readPid,
@@ -59,18 +67,24 @@ async function up() {
       log(
         `cluster already running at https://127.0.0.1:${port} (pid ${oldPid})`
       )
+      const nodePid = readPid(F.nodePid)
+      if (!nodePid || !isOurNodeAgent(nodePid)) {
+        log('the node agent is not running; starting it')
+        await startNode(port, adminToken())
+      }
       return
     }
     log(`pid ${oldPid} is running but not ready; restarting the cluster`)
     await stopProcess(oldPid)
   }
+  await stopNode()
   // Nothing usable is running: start from a clean slate so stale etcd data,
   // certificates or tokens can never leak into a new cluster.
   removeClusterDir()
   fs.mkdirSync(DIR, { recursive: true, mode: 0o700 })
   fs.chmodSync(DIR, 0o700)
 
-  const token = writeCredentials()
+  const tokens = writeCredentials()
 
   const [port, etcdClientPort, etcdPeerPort] = await freePorts(3)
   const args = apiserverArgs(port)
@@ -114,13 +128,90 @@ async function up() {
     await sleep(250)
   }
 
-  const server = writeClientFiles(port, token)
-  await checkAdminAccess(port, token)
+  const server = writeClientFiles(port, tokens)
+  await checkAdminAccess(port, tokens.token)
+  await startNode(port, tokens.token)
   log(`cluster ready at ${server} in ${seconds(started)} s`)
   log(`kubectl: ${path.relative(process.cwd(), F.kubectl) || F.kubectl}`)
 }
 
+function adminToken() {
+  return fs.readFileSync(F.tokens, 'utf8').split('\n')[0].split(',')[0]
+}
+
+/** Is the Node registered with a Ready condition that is True? */
+async function nodeReady(port, token) {
+  const { status, body } = await httpsGetBody(
+    port,
+    `/api/v1/nodes/${NODE_NAME}`,
+    {
+      ca: fs.readFileSync(F.cert),
+      headers: { Authorization: `Bearer ${token}` }
+    }
+  )
+  if (status !== 200) return false
+  const conditions = JSON.parse(body).status?.conditions ?? []
+  return conditions.some((c) => c.type === 'Ready' && c.status === 'True')
+}
+
+// The node agent, in its own process group like the API server. Its
+// environment is PATH only: it passes that on to exec'd commands, and
+// nothing of the caller's environment (a CI job's secrets) should reach them.
+async function startNode(apiserverPort, token) {
+  const [port] = await freePorts(1)
+  const args = [
+    'run',
+    `--dir=${F.node}`,
+    `--kubeconfig=${F.nodeKubeconfig}`,
+    `--node-name=${NODE_NAME}`,
+    `--port=${port}`
+  ]
+  const logFd = fs.openSync(F.nodeLog, 'a', 0o600)
+  fs.writeSync(logFd, `# ${NODE_AGENT} ${args.join(' ')}\n`)
+  const started = Date.now()
+  const child = spawn(NODE_AGENT, args, {
+    cwd: DIR,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' }
+  })
+  fs.closeSync(logFd)
+  let exited = null
+  child.on('exit', (code, signal) => (exited = signal ?? `exit code ${code}`))
+  child.on('error', (err) => (exited = err.message))
+  child.unref()
+  writePrivate(F.nodePid, `${child.pid}\n`)
+  writePrivate(F.nodePort, `${port}\n`)
+  log(
+    `starting the node agent (pid ${child.pid}) on https://127.0.0.1:${port}...`
+  )
+  while (!(await nodeReady(apiserverPort, token))) {
+    if (exited !== null || Date.now() - started > READY_TIMEOUT_MS) {
+      const why =
+        exited !== null
+          ? `exited (${exited})`
+          : `Node ${NODE_NAME} not Ready after ${READY_TIMEOUT_MS / 1000} s`
+      console.error(
+        `cluster: node agent ${why}; tail of ${F.nodeLog}:\n${logTail(40, F.nodeLog)}`
+      )
+      if (exited === null) await stopProcess(child.pid)
+      process.exit(1)
+    }
+    await sleep(200)
+  }
+  log(`node ${NODE_NAME} Ready in ${seconds(started)} s`)
+}
+
+async function stopNode() {
+  const nodePid = readPid(F.nodePid)
+  if (nodePid && isOurNodeAgent(nodePid)) {
+    log(`stopping the node agent (pid ${nodePid})...`)
+    await stopProcess(nodePid)
+  }
+}
+
 async function down() {
+  await stopNode()
   const pid = readPid()
   if (pid && isOurApiserver(pid)) {
     log(`stopping kube-apiserver (pid ${pid})...`)

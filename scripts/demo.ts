@@ -21,6 +21,13 @@ import {
   startOidcCluster
 } from '../__tests__/e2e/support/oidc-cluster.ts'
 import { TRUSTED_JOB } from '../__tests__/e2e/support/oidc-issuer.ts'
+import {
+  NODE_LOG,
+  NODE_NAME,
+  kubectlWith,
+  untilRunning
+} from '../__tests__/e2e/support/exec.ts'
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import { FakeRunner } from '../__tests__/e2e/support/runner.ts'
 
 const say = (text: string): void => {
@@ -65,6 +72,77 @@ async function showRevoked(copy: string): Promise<boolean> {
   return rejected
 }
 
+/**
+ * Put app-pod-1 (created by createScanSetup, unscheduled) and a second pod
+ * on the test cluster's node, so exec into them runs on this machine.
+ */
+async function podsOnTheNode(
+  admin: KubeConfig,
+  namespace: string
+): Promise<void> {
+  const core = admin.makeApiClient(CoreV1Api)
+  await core.createNamespacedBinding({
+    namespace,
+    body: {
+      metadata: { name: 'app-pod-1' },
+      target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME }
+    }
+  })
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: 'other-pod' },
+      spec: {
+        nodeName: NODE_NAME,
+        automountServiceAccountToken: false,
+        serviceAccountName: 'scanner',
+        containers: [{ name: 'app', image: 'registry.invalid/other:1' }]
+      }
+    }
+  })
+  await untilRunning(admin, namespace, 'app-pod-1')
+  await untilRunning(admin, namespace, 'other-pod')
+}
+
+/** The scan itself: the shell profile exec'd into app-pod-1, then a denied exec into other-pod. */
+async function showScan(file: string): Promise<boolean> {
+  say(
+    `The scan: kubectl exec with the minted kubeconfig into app-pod-1 (Running on node ${NODE_NAME}),`
+  )
+  console.log(
+    '  a read-only baseline profile (examples/scan/baseline.sh fed to sh -s; CINC Auditor would run its own):'
+  )
+  const profile = fs.readFileSync(
+    path.join(REPO, 'examples', 'scan', 'baseline.sh'),
+    'utf8'
+  )
+  const scan = await kubectlWith(
+    file,
+    ['exec', '-i', 'app-pod-1', '-c', 'app', '--', 'sh', '-s'],
+    { input: profile }
+  )
+  show(scan.stdout + scan.stderr)
+  console.log(`  exit code: ${scan.code}`)
+  say('Denied: exec into other-pod, which the Role does not name:')
+  const other = await kubectlWith(file, [
+    'exec',
+    'other-pod',
+    '--',
+    'cat',
+    '/etc/os-release'
+  ])
+  show(other.stderr)
+  return scan.code === 0 && other.code !== 0
+}
+
+/** After revocation the scan's exec is refused too. */
+async function showExecRefused(copy: string): Promise<boolean> {
+  say('And the scan again with the old token (exec into app-pod-1):')
+  const result = await kubectlWith(copy, ['exec', 'app-pod-1', '--', 'true'])
+  show(result.stderr)
+  return result.code !== 0 && /Unauthorized/.test(result.stderr)
+}
+
 async function kubeconfigDemo(): Promise<void> {
   const alreadyRunning = fs.existsSync(path.join(REPO, '.cluster', 'pid'))
   say(
@@ -83,6 +161,7 @@ async function kubeconfigDemo(): Promise<void> {
     )
     const setup = await createScanSetup(admin)
     namespace = setup.namespace
+    await podsOnTheNode(admin, namespace)
     const inputs = {
       'service-account': 'scanner',
       namespace,
@@ -123,6 +202,7 @@ async function kubeconfigDemo(): Promise<void> {
       const result = await kubectl(file, [...args])
       show(result.code === 0 ? result.stdout : result.stderr)
     }
+    const scanned = await showScan(file)
 
     say(
       'Running the post step (dist/post.js), which acts only on the record main saved:'
@@ -132,8 +212,13 @@ async function kubeconfigDemo(): Promise<void> {
     console.log(`  kubeconfig still on disk: ${fs.existsSync(file)}`)
 
     const rejected = await showRevoked(copy)
+    const execRefused = await showExecRefused(copy)
     fs.rmSync(copyDir, { recursive: true, force: true })
-    if (!rejected) process.exitCode = 1
+    // The API server authenticates to the node with its own certificate; the
+    // caller's token stops at the API server.
+    const inNodeLog = fs.readFileSync(NODE_LOG, 'utf8').includes(token)
+    console.log(`  the token in the node agent's log: ${inNodeLog}`)
+    if (!rejected || !scanned || !execRefused || inNodeLog) process.exitCode = 1
   } finally {
     runner.cleanup()
     if (namespace) await deleteNamespace(admin, namespace)
@@ -181,6 +266,7 @@ async function oidcDemo(): Promise<void> {
       '  create/delete Secrets (the per-run Secret). No kubeconfig, no stored secret.'
     )
     const setup = await createScanSetup(oidc.admin, { minter: false })
+    await podsOnTheNode(oidc.admin, setup.namespace)
     await grantOidcMinter(oidc.admin, setup.namespace, oidc.username, [
       'scanner'
     ])
@@ -224,6 +310,7 @@ async function oidcDemo(): Promise<void> {
       const result = await kubectl(file, [...args])
       show(result.code === 0 ? result.stdout : result.stderr)
     }
+    const scanned = await showScan(file)
 
     say('Running the post step; it fetches a fresh ID token to revoke:')
     const before = oidc.idTokenEndpoint.requests.length
@@ -233,6 +320,7 @@ async function oidcDemo(): Promise<void> {
       `  ID tokens post asked the endpoint for: ${oidc.idTokenEndpoint.requests.length - before}`
     )
     const rejected = await showRevoked(copy)
+    const execRefused = await showExecRefused(copy)
 
     say(
       'And a job from a repository the cluster does not trust (evil-org/scanner) gets:'
@@ -252,7 +340,8 @@ async function oidcDemo(): Promise<void> {
         .filter((line) => line.startsWith('::error::'))
         .join('\n')
     )
-    if (!rejected || refused.code === 0) process.exitCode = 1
+    if (!rejected || !scanned || !execRefused || refused.code === 0)
+      process.exitCode = 1
   } finally {
     runner.cleanup()
     fs.rmSync(copyDir, { recursive: true, force: true })

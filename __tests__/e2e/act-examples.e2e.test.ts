@@ -5,7 +5,8 @@
  * kube-apiserver, and the caller workflow with the reusable scan workflow run through nektos/act with
  * this repository's action.yml + dist/ as your-org/ephemeral-scan-token@v1.
  * Only the namespace (a fresh one per run) and the scan command (kubectl
- * checks instead of a scanner) are replaced.
+ * checks and examples/scan/baseline.sh run in app-pod-1 with kubectl exec,
+ * instead of CINC Auditor) are replaced.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
@@ -27,6 +28,7 @@ import {
   type CommandResult
 } from './support/cluster.js'
 import { makeRepo, runWorkflow, type WorkflowRun } from './support/act.js'
+import { NODE_NAME, untilRunning } from './support/exec.js'
 import {
   leaks,
   newDrop,
@@ -131,12 +133,14 @@ beforeAll(async () => {
     if (applied.code !== 0)
       throw new Error(`kubectl apply -f ${file} failed: ${applied.stderr}`)
   }
-  // Something to list; the scanner's Role is about pods.
+  // The pod the scan execs into, on the test cluster's node (scanner.yaml's
+  // Role names it).
   await admin.makeApiClient(CoreV1Api).createNamespacedPod({
     namespace,
     body: {
       metadata: { name: 'app-pod-1' },
       spec: {
+        nodeName: NODE_NAME,
         serviceAccountName: 'inspec-scanner',
         automountServiceAccountToken: false,
         containers: [{ name: 'app', image: 'registry.invalid/app:1' }]
@@ -161,6 +165,7 @@ beforeAll(async () => {
       ))
   )
   if (!granted) throw new Error('RBAC never granted what the examples bind')
+  await untilRunning(admin, namespace, 'app-pod-1')
   // The bootstrap credential the way minter.yaml says to make it.
   const created = await kubectl(ADMIN, [
     'create',
@@ -200,10 +205,15 @@ afterAll(async () => {
   for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-/** The kubectl checks that stand in for the scanner, and a copy of the kubeconfig for the 401 check. */
+/**
+ * The scan: kubectl checks, the shell profile run in app-pod-1 (where CINC
+ * Auditor would run its profile), and a copy of the kubeconfig for the 401
+ * check.
+ */
 function scanCommand(extra = ''): string {
   return [
     'kubectl get pods -o name',
+    'kubectl exec -i app-pod-1 -c app -- sh -s < profiles/baseline.sh',
     'if kubectl get secrets; then echo "Secrets were readable."; exit 1; fi',
     `echo "token is $(kubectl config view --raw -o jsonpath='{.users[0].user.token}')"`,
     'cp "$KUBECONFIG" "$DROP/kubeconfig"',
@@ -234,7 +244,8 @@ async function runCaller(command: string): Promise<ExampleRun> {
   const repoDir = makeRepo({
     // The reusable workflow byte for byte; the caller with the two values replaced.
     '.github/workflows/k8s-scan.yml': example('workflows/k8s-scan.yml'),
-    '.github/workflows/scan-caller.yml': yaml.dump(caller)
+    '.github/workflows/scan-caller.yml': yaml.dump(caller),
+    'profiles/baseline.sh': example('scan/baseline.sh')
   })
   const drop = newDrop()
   cleanup.push(repoDir, drop)
@@ -273,8 +284,11 @@ describe('examples/workflows through act, against examples/cluster', () => {
     ])
       expect(lines).toContainEqual(expect.stringMatching(check))
 
-    // The scan command ran with KUBECONFIG set.
+    // The scan command ran with KUBECONFIG set, and exec'd the profile in
+    // app-pod-1 on the node, through the API server, with the minted token.
     expect(lines).toContain('pod/app-pod-1')
+    expect(lines).toContain('ok      passwd-present: /etc/passwd exists')
+    expect(lines).toContain('4 of 4 controls passed')
     expect(run.output).toContain(
       `User "system:serviceaccount:${namespace}:inspec-scanner" cannot list resource "secrets"`
     )

@@ -1,5 +1,6 @@
 // Building the test cluster's binaries (kube-apiserver with embedded etcd,
-// and kubectl) from the Go module in test/cluster, only when stale.
+// kubectl and the node agent) from the Go module in test/cluster, only when
+// stale.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -7,6 +8,7 @@ import {
   BIN_DIR,
   KAS,
   KUBECTL,
+  NODE_AGENT,
   ROOT,
   SRC_DIR,
   fail,
@@ -25,12 +27,19 @@ function k8sVersion() {
   return { version: m[1], major: m[2], minor: m[3] }
 }
 
-function newestSourceMtime(dir) {
-  let newest = 0
+// A binary is stale when go.mod, go.sum or a file of its own package
+// directory is newer (each main package is one directory, without
+// subpackages), so changing the node agent does not relink kube-apiserver.
+function newestSourceMtime(pkg) {
+  const dir = path.join(SRC_DIR, pkg)
+  let newest = Math.max(
+    ...['go.mod', 'go.sum'].map(
+      (f) => fs.statSync(path.join(SRC_DIR, f)).mtimeMs
+    )
+  )
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name)
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(p))
-    else newest = Math.max(newest, fs.statSync(p).mtimeMs)
+    if (entry.isFile())
+      newest = Math.max(newest, fs.statSync(path.join(dir, entry.name)).mtimeMs)
   }
   return newest
 }
@@ -64,7 +73,6 @@ function goBuild(go, pkg, out, ldflags) {
 }
 
 export function build({ force }) {
-  const srcMtime = newestSourceMtime(SRC_DIR)
   const targets = [
     {
       what: 'kube-apiserver',
@@ -72,8 +80,9 @@ export function build({ force }) {
       out: KAS,
       note: ' (cold build can take ~15 min)'
     },
-    { what: 'kubectl', pkg: './kubectl', out: KUBECTL, note: '' }
-  ].filter((t) => force || isStale(t.out, srcMtime))
+    { what: 'kubectl', pkg: './kubectl', out: KUBECTL, note: '' },
+    { what: 'node agent', pkg: './node', out: NODE_AGENT, note: '' }
+  ].filter((t) => force || isStale(t.out, newestSourceMtime(t.pkg)))
   if (targets.length === 0) return
 
   let go

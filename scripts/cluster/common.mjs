@@ -12,6 +12,7 @@ export const SRC_DIR = path.join(ROOT, 'test', 'cluster')
 export const BIN_DIR = path.join(ROOT, '.cache', 'bin')
 export const KAS = path.join(BIN_DIR, 'kas')
 export const KUBECTL = path.join(BIN_DIR, 'kubectl')
+export const NODE_AGENT = path.join(BIN_DIR, 'node-agent')
 export const DIR = process.env.CLUSTER_DIR
   ? path.resolve(process.env.CLUSTER_DIR)
   : path.join(ROOT, '.cluster')
@@ -27,8 +28,19 @@ export const F = {
   cert: path.join(DIR, 'pki', 'apiserver.crt'),
   etcd: path.join(DIR, 'etcd'),
   kubeconfig: path.join(DIR, 'admin.kubeconfig'),
-  kubectl: path.join(DIR, 'kubectl')
+  kubectl: path.join(DIR, 'kubectl'),
+  // The node agent (test/cluster/node): its PKI, pods' working directories,
+  // log, pid and port, and the kubeconfig of its system:node identity.
+  node: path.join(DIR, 'node'),
+  nodePki: path.join(DIR, 'node', 'pki'),
+  nodeLog: path.join(DIR, 'node.log'),
+  nodePid: path.join(DIR, 'node.pid'),
+  nodePort: path.join(DIR, 'node.port'),
+  nodeKubeconfig: path.join(DIR, 'node.kubeconfig')
 }
+
+/** The test cluster's one Node; pods bound to it (spec.nodeName) run. */
+export const NODE_NAME = 'node-1'
 
 // Issuer and API audience of minted ServiceAccount tokens.
 export const ISSUER = 'https://kubernetes.default.svc.cluster.local'

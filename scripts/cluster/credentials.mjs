@@ -1,12 +1,16 @@
 // The cluster's credentials and the files clients use: the ServiceAccount
 // signing key, the admin token, the apiserver flags, and the admin
 // kubeconfig, kubectl wrapper and env file.
+import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import path from 'node:path'
 import {
   F,
   ISSUER,
   KUBECTL,
+  NODE_AGENT,
+  NODE_NAME,
   envValue,
   fail,
   shQuote,
@@ -14,7 +18,10 @@ import {
 } from './common.mjs'
 import { httpsGet } from './process.mjs'
 
-/** A fresh signing key and admin token, written 0600; returns the token. */
+/**
+ * A fresh signing key, admin token and node token (written 0600), and the
+ * node PKI; returns the two tokens.
+ */
 export function writeCredentials() {
   const { privateKey } = crypto.generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -23,8 +30,26 @@ export function writeCredentials() {
   })
   writePrivate(F.saKey, privateKey)
   const token = crypto.randomBytes(32).toString('hex')
-  writePrivate(F.tokens, `${token},admin,admin-uid,system:masters\n`)
-  return token
+  // The node agent's identity is a node's (system:node:NAME in system:nodes),
+  // so the Node authorizer limits it to its own Node and the pods bound to it.
+  const nodeToken = crypto.randomBytes(32).toString('hex')
+  writePrivate(
+    F.tokens,
+    `${token},admin,admin-uid,system:masters\n` +
+      `${nodeToken},system:node:${NODE_NAME},node-uid,system:nodes\n`
+  )
+  writeNodePki()
+  return { token, nodeToken }
+}
+
+// The API server needs its kubelet client certificate before it starts, so
+// the agent writes the node PKI first (the CA key never reaches the disk).
+function writeNodePki() {
+  const res = spawnSync(NODE_AGENT, ['pki', `--dir=${F.node}`], {
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  if (res.error) fail(`cannot run ${NODE_AGENT}: ${res.error.message}`)
+  if (res.status !== 0) fail(`node-agent pki failed (exit ${res.status})`)
 }
 
 export function apiserverArgs(port) {
@@ -43,7 +68,18 @@ export function apiserverArgs(port) {
     // The endpoints reconciler would try to publish 127.0.0.1, which
     // validation rejects.
     '--endpoint-reconciler-type=none',
-    '--authorization-mode=RBAC',
+    // Node first, as in real clusters: the node agent's identity gets what a
+    // kubelet's gets; everyone else is decided by RBAC as before.
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    // pods/exec is proxied to the node agent (test/cluster/node) over TLS:
+    // the API server proves itself with this client certificate, checks the
+    // agent's serving certificate against the node CA, and dials the Node's
+    // InternalIP (127.0.0.1) at its status.daemonEndpoints port.
+    `--kubelet-client-certificate=${path.join(F.nodePki, 'apiserver-kubelet-client.crt')}`,
+    `--kubelet-client-key=${path.join(F.nodePki, 'apiserver-kubelet-client.key')}`,
+    `--kubelet-certificate-authority=${path.join(F.nodePki, 'ca.crt')}`,
+    '--kubelet-preferred-address-types=InternalIP',
     `--token-auth-file=${F.tokens}`,
     `--service-account-issuer=${ISSUER}`,
     `--service-account-signing-key-file=${F.saKey}`,
@@ -57,10 +93,9 @@ export function apiserverArgs(port) {
   ]
 }
 
-export function writeClientFiles(port, token) {
-  const server = `https://127.0.0.1:${port}`
+function kubeconfigYaml(server, user, token) {
   const ca = fs.readFileSync(F.cert).toString('base64')
-  const kubeconfig = `apiVersion: v1
+  return `apiVersion: v1
 kind: Config
 clusters:
   - name: local
@@ -68,17 +103,22 @@ clusters:
       server: ${server}
       certificate-authority-data: ${ca}
 users:
-  - name: admin
+  - name: ${user}
     user:
       token: ${token}
 contexts:
-  - name: admin
+  - name: ${user}
     context:
       cluster: local
-      user: admin
-current-context: admin
+      user: ${user}
+current-context: ${user}
 `
-  writePrivate(F.kubeconfig, kubeconfig)
+}
+
+export function writeClientFiles(port, { token, nodeToken }) {
+  const server = `https://127.0.0.1:${port}`
+  writePrivate(F.kubeconfig, kubeconfigYaml(server, 'admin', token))
+  writePrivate(F.nodeKubeconfig, kubeconfigYaml(server, 'node', nodeToken))
 
   // Only default to the admin kubeconfig when the caller chose none, so tests
   // can run this wrapper with KUBECONFIG=<token kubeconfig> or --kubeconfig.
@@ -103,7 +143,8 @@ exec ${shQuote(KUBECTL)} --kubeconfig ${shQuote(F.kubeconfig)} "$@"
     KUBECONFIG: F.kubeconfig,
     KUBECTL: F.kubectl,
     CA_FILE: F.cert,
-    ISSUER
+    ISSUER,
+    NODE_NAME
   }
   writePrivate(
     F.env,

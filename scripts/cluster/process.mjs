@@ -5,9 +5,9 @@ import https from 'node:https'
 import net from 'node:net'
 import { DIR, F, STOP_TIMEOUT_MS, fail, log, sleep } from './common.mjs'
 
-export function readPid() {
+export function readPid(file = F.pid) {
   try {
-    const pid = Number.parseInt(fs.readFileSync(F.pid, 'utf8'), 10)
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10)
     return Number.isInteger(pid) && pid > 0 ? pid : undefined
   } catch {
     return undefined
@@ -41,6 +41,17 @@ export function isOurApiserver(pid) {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
     return argv.includes(`--cert-dir=${F.pki}`)
+  } catch {
+    return true // no procfs: best effort
+  }
+}
+
+// The same guard for the node agent: the one serving this cluster's node dir.
+export function isOurNodeAgent(pid) {
+  if (!isAlive(pid)) return false
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return argv.includes(`--dir=${F.node}`)
   } catch {
     return true // no procfs: best effort
   }
@@ -113,18 +124,25 @@ export async function freePorts(n) {
   }
 }
 
-export function httpsGet(port, urlPath, options = {}) {
+export async function httpsGet(port, urlPath, options = {}) {
+  return (await httpsGetBody(port, urlPath, options)).status
+}
+
+/** GET over loopback HTTPS: `{ status, body }`, status 0 on any error. */
+export function httpsGetBody(port, urlPath, options = {}) {
   return new Promise((resolve) => {
     const req = https.get(
       { host: '127.0.0.1', port, path: urlPath, timeout: 3000, ...options },
       (res) => {
-        res.resume()
-        res.on('end', () => resolve(res.statusCode))
-        res.on('error', () => resolve(0))
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => (body += chunk))
+        res.on('end', () => resolve({ status: res.statusCode, body }))
+        res.on('error', () => resolve({ status: 0, body: '' }))
       }
     )
     req.on('timeout', () => req.destroy())
-    req.on('error', () => resolve(0))
+    req.on('error', () => resolve({ status: 0, body: '' }))
   })
 }
 
@@ -136,15 +154,15 @@ export async function isReady(port) {
   )
 }
 
-export function logTail(lines = 40) {
+export function logTail(lines = 40, file = F.log) {
   try {
     return fs
-      .readFileSync(F.log, 'utf8')
+      .readFileSync(file, 'utf8')
       .trimEnd()
       .split('\n')
       .slice(-lines)
       .join('\n')
   } catch {
-    return '(no apiserver.log)'
+    return `(no ${file})`
   }
 }
