@@ -223,7 +223,9 @@ function parseServer(raw: string): string {
         `such as https://203.0.113.10:6443.`
     )
   }
-  if (url.protocol !== 'https:') {
+  // Literally, as the record check and the client want it (the URL parser
+  // also passes 'HTTPS://' and surrounding spaces).
+  if (url.protocol !== 'https:' || !raw.startsWith('https://')) {
     // Neither this sentence nor the one above quotes the value, whole or in
     // part: a server kept in a secret may carry a token in its query, and
     // the runner masks only whole values.

@@ -24,6 +24,21 @@ export interface FailedCall {
   oidc?: OidcIdentity
 }
 
+/**
+ * The API server as messages name it: scheme, host and port only. A
+ * kubeconfig's server can carry a path or a query with a secret in it (a
+ * Rancher-style proxy URL with a token), and the runner masks only whole
+ * values, so the rest is never printed.
+ */
+export function serverName(server: string): string {
+  try {
+    const url = new URL(server)
+    return `${url.protocol}//${url.host}`
+  } catch {
+    return 'its address'
+  }
+}
+
 interface KubeStatus {
   message?: string
   reason?: string
@@ -140,7 +155,7 @@ function describeOidcRefusal(
 ): ActionError | undefined {
   if (status === 401) {
     return new ActionError(
-      `The API server at ${call.server} rejected the job's GitHub ID token ` +
+      `The API server at ${serverName(call.server)} rejected the job's GitHub ID token ` +
         `(401 Unauthorized): either it does not trust the issuer ` +
         `${oidc.issuer} for this repository and workflow, or it does not ` +
         `accept the audience '${oidc.audience}', so add a JWT authenticator ` +
@@ -284,7 +299,7 @@ export function describeApiError(
   if (status === undefined && isDeadlineError(error)) {
     const limit = (historyOf(error)?.attemptMs ?? ATTEMPT_MS) / 1000
     return new ActionError(
-      `The API server at ${call.server} did not answer within ${limit} s` +
+      `The API server at ${serverName(call.server)} did not answer within ${limit} s` +
         `${tried}: check that it is healthy and reachable from this runner, ` +
         `then re-run the job.`
     )
@@ -303,20 +318,20 @@ export function describeApiError(
     const code = networkCode(error)
     if (code && TLS_CODES.test(code)) {
       return new ActionError(
-        `The API server at ${call.server} presented a TLS certificate that ` +
+        `The API server at ${serverName(call.server)} presented a TLS certificate that ` +
           `could not be verified (${code}): put the cluster's CA in the ` +
           `${call.oidc ? `'certificate-authority-data' input` : `kubeconfig's certificate-authority-data`}.`
       )
     }
     if (code && NETWORK_CODES.has(code)) {
       return new ActionError(
-        `Could not reach the API server at ${call.server} (${code})${tried}: ` +
+        `Could not reach the API server at ${serverName(call.server)} (${code})${tried}: ` +
           `check the ${call.oidc ? `'server' input` : 'server address in the kubeconfig'} ` +
           `and that this runner can reach it.`
       )
     }
     return new ActionError(
-      `The request to the API server at ${call.server} failed before an ` +
+      `The request to the API server at ${serverName(call.server)} failed before an ` +
         `answer arrived${code ? ` (${code})` : ''}${tried}: check the server ` +
         `address and network path from this runner.`
     )
@@ -324,7 +339,7 @@ export function describeApiError(
   const body = kubeStatus(error)
   if (status === 429) {
     return new ActionError(
-      `The API server at ${call.server} kept refusing with HTTP 429 Too Many ` +
+      `The API server at ${serverName(call.server)} kept refusing with HTTP 429 Too Many ` +
         `Requests${tried}: it is overloaded or limiting this identity, so ` +
         `re-run the job later, or ask the cluster admin about its API ` +
         `Priority and Fairness limits.`
@@ -332,7 +347,7 @@ export function describeApiError(
   }
   if (status === 401 && call.operation === 'review') {
     return new ActionError(
-      `The API server at ${call.server} does not accept the minted token ` +
+      `The API server at ${serverName(call.server)} does not accept the minted token ` +
         `(401 Unauthorized) for its self-checks: if 'audiences' is set, the ` +
         `token is for another service, so also set 'verify: false', ` +
         `'excess-privilege: off' and no 'expect-*' checks.`
@@ -350,7 +365,7 @@ export function describeApiError(
   if (oidcRefusal) return oidcRefusal
   if (status === 401) {
     return new ActionError(
-      `The API server at ${call.server} rejected the bootstrap credential ` +
+      `The API server at ${serverName(call.server)} rejected the bootstrap credential ` +
         `(401 Unauthorized): it is invalid or expired, so refresh the ` +
         `kubeconfig in the 'kubeconfig' input (or KUBECONFIG).`
     )
@@ -429,7 +444,7 @@ export function describeApiError(
   if (status >= 500) {
     return new ActionError(
       `${what[call.operation]} failed with HTTP ${status}${serverText(body)}` +
-        `${tried}: the API server at ${call.server} is failing or restarting, ` +
+        `${tried}: the API server at ${serverName(call.server)} is failing or restarting, ` +
         `so re-run the job once it is healthy.`
     )
   }

@@ -99,16 +99,21 @@ function refuseDisabledTlsChecks(caGoesIn = 'the kubeconfig'): void {
  * rest of the URL may carry a secret (a token in a query string).
  */
 function refuseCleartext(cluster: Cluster, where: string): void {
+  // Literally 'https://', as post's record check and the client want it:
+  // the URL parser would also pass 'HTTPS://' and a value with spaces.
+  if (cluster.server.startsWith('https://')) return
   let scheme: string
   try {
     scheme = new URL(cluster.server).protocol
   } catch {
     scheme = 'none'
   }
-  if (scheme === 'https:') return
-  const named = /^[a-z][a-z0-9+.-]*:$/.test(scheme)
-    ? `its scheme is '${scheme.slice(0, -1)}'`
-    : 'it is not a URL'
+  const named =
+    scheme === 'https:'
+      ? "it does not start with exactly 'https://'"
+      : /^[a-z][a-z0-9+.-]*:$/.test(scheme)
+        ? `its scheme is '${scheme.slice(0, -1)}'`
+        : 'it is not a URL'
   throw new InputError(
     `The server of the cluster in use in ${where} is not an https:// URL ` +
       `(${named}), and this action sends credentials only over TLS: set ` +
@@ -249,7 +254,7 @@ export function loadBootstrap(
   ] as const) {
     if (file && !fs.existsSync(file)) {
       throw new InputError(
-        `The ${field} file ${file} named in ${where} does not exist: fix the ` +
+        `The ${field} file named in ${where} does not exist: fix the ` +
           `path or embed the data (${field}-data) in the kubeconfig in ${fixInput}.`
       )
     }

@@ -9,6 +9,7 @@ import type { ClusterApi, IssuedToken } from '../kube/cluster-api.js'
 import {
   certainlyNotApplied,
   describeApiError,
+  serverName,
   type FailedCall
 } from '../kube/api-errors.js'
 import { formatDuration } from './duration.js'
@@ -132,7 +133,7 @@ export async function mintToken(
   if (issued.token === '') {
     throw new ActionError(
       `The API server answered the TokenRequest without a token: check that ` +
-        `${api.server} serves the TokenRequest API.`
+        `${serverName(api.server)} serves the TokenRequest API.`
     )
   }
   for (const warning of issued.warnings) {

@@ -4,6 +4,7 @@ import {
   certainlyNotApplied,
   describeApiError,
   httpStatus,
+  serverName,
   type FailedCall
 } from '../../../../src/core/kube/api-errors.js'
 import { ActionError } from '../../../../src/core/errors.js'
@@ -497,6 +498,23 @@ describe('api-errors.ts with the OIDC bootstrap (unit, mocked API errors)', () =
       oidc
     })
     expect(message).toContain('does not accept the minted token')
+  })
+})
+
+describe('api-errors.ts names the server without its path or query (review F4)', () => {
+  it('prints scheme, host and port only', () => {
+    const server =
+      'https://127.0.0.1:9/k8s/clusters/c-x?access_token=QUERY-SECRET-0123'
+    expect(serverName(server)).toBe('https://127.0.0.1:9')
+    const message = describeApiError(socketError('ECONNREFUSED'), {
+      ...mint,
+      server
+    }).message
+    expect(message).toContain(
+      'Could not reach the API server at https://127.0.0.1:9 (ECONNREFUSED)'
+    )
+    expect(message).not.toContain('QUERY-SECRET')
+    expect(message).not.toContain('/k8s/clusters')
   })
 })
 

@@ -192,7 +192,7 @@ describe('bootstrap.ts loadBootstrap', () => {
     }
   })
 
-  it('names a certificate-authority file that does not exist, before any network call', () => {
+  it('says the certificate-authority file does not exist, without its path, before any network call', () => {
     const withFile = kubeconfig((doc) => {
       doc.clusters = [
         {
@@ -207,8 +207,9 @@ describe('bootstrap.ts loadBootstrap', () => {
     const error = thrown(() => loadBootstrap(input, withFile))
     expect(error).toBeInstanceOf(InputError)
     expect(error.message).toContain(
-      'certificate-authority file /nonexistent/ca.crt'
+      "The certificate-authority file named in the 'kubeconfig' input does not exist"
     )
+    expect(error.message).not.toContain('/nonexistent/ca.crt')
   })
 })
 
@@ -484,6 +485,17 @@ describe('bootstrap.ts sends credentials only over TLS (R2)', () => {
       )
       expect(error.message).not.toContain('10.255.0.1')
       expect(error.message).not.toContain('secret-path')
+    }
+  )
+
+  it.each(['HTTPS://127.0.0.1:6443', ' https://127.0.0.1:6443'])(
+    'refuses %p, which the URL parser would pass but post and the client refuse (review F5)',
+    (server) => {
+      const error = thrown(() => loadBootstrap(input, withServer(server)))
+      expect(error).toBeInstanceOf(InputError)
+      expect(error.message).toContain(
+        "(it does not start with exactly 'https://')"
+      )
     }
   )
 
