@@ -3,17 +3,17 @@
 //
 // esbuild bundles the entries (src/action/entry/main.ts for `runs.main`,
 // src/action/entry/post.ts for `runs.post`, src/cli/main.ts for the CLI)
-// into dist/ with tree shaking and code splitting: what both steps use is shared chunks, and `duration: auto`'s
-// GitHub client is a chunk of its own that only main loads, on demand. It
-// is told that @kubernetes/client-node and @actions/core have no
-// import-time side effects (true, but their package.json files do not say
-// so): otherwise client-node's barrel file pulls in every generated model
-// and API group, and @actions/core its OIDC client with undici 6, whether
-// used or not. ncc (webpack) cannot be told this, which is why its bundle
-// was 5.6 MB. A second ncc pass over esbuild's output used to follow; it
-// only renamed and re-minified the chunks (esbuild's output runs as it is:
-// no assets, no native modules), and it can package one entry only, so it
-// went with the single entry.
+// into dist/ with tree shaking and code splitting: what both steps use is
+// shared chunks, and `duration: auto`'s GitHub client is a chunk of its own
+// that only main loads, on demand. It is told that @kubernetes/client-node
+// and @actions/core have no import-time side effects (true, but their
+// package.json files do not say so): otherwise client-node's barrel file
+// pulls in every generated model and API group, and @actions/core its OIDC
+// client with undici 6, whether used or not. ncc (webpack) cannot be told
+// this, which is why its bundle was 5.6 MB. A second ncc pass over esbuild's
+// output used to follow; it only renamed and re-minified the chunks
+// (esbuild's output runs as it is: no assets, no native modules), and it can
+// package one entry only, so it went with the single entry.
 //
 // The build is deterministic: the same sources give the same dist/.
 import fs from 'node:fs'
@@ -60,7 +60,7 @@ const sideEffectFree = {
 // client-node imports undici 8 (Agent, ProxyAgent, fetch) at the top of its
 // config and HTTP modules, and @actions/core's @actions/http-client imports
 // undici 6 (ProxyAgent). Neither is used by the action: it sends to
-// Kubernetes through node:https (src/kube/https-transport.ts), and
+// Kubernetes through node:https (src/core/kube/https-transport.ts), and
 // core.getIDToken goes through node:https as well (http-client uses undici
 // only for getAgentDispatcher, which core never calls). Parsing and running
 // them cost ~0.15 s of CPU in every step, so they are left out, replaced by
@@ -86,6 +86,29 @@ export function fetch() { return Promise.reject(absent()) }
 // undici for Octokit's requests.
 const WITHOUT_UNDICI =
   /^node_modules[\\/](@kubernetes[\\/]client-node[\\/]dist|@actions[\\/]http-client[\\/]lib)[\\/]/
+
+// node:http and node:https, taken with require() instead of an ES import.
+// An ES import of a built-in makes Node build its module facade, which reads
+// every export, and node:http's lazy ones then load Node's own undici (about
+// 25 ms of each step); require() hands over the object and reads nothing.
+// (ncc used to turn these imports into require() calls.)
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?https?$/ }, (args) =>
+      args.namespace === 'builtin-require'
+        ? undefined
+        : {
+            path: args.path.replace(/^node:/, ''),
+            namespace: 'builtin-require'
+          }
+    )
+    build.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)})`,
+      loader: 'js'
+    }))
+  }
+}
 
 const withoutUndici = {
   name: 'without-undici',
@@ -224,7 +247,7 @@ const result = await esbuild.build({
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
   },
-  plugins: [withoutUndici, deferred, sideEffectFree],
+  plugins: [builtinsByRequire, withoutUndici, deferred, sideEffectFree],
   metafile: true,
   logLevel: 'warning'
 })
