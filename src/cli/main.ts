@@ -1,29 +1,73 @@
-// The CLI for other CI systems (SPEC "The CLI for other CI systems"). For
-// now it only says what it will take; `mint` and `revoke` come with issue 19
-// and run the same core as the action, with a host of their own
-// (src/core/ports.ts) that prints no workflow command.
+#!/usr/bin/env node
+// `ephemeral-scan-token`: the CLI for other CI systems (SPEC "The CLI for
+// other CI systems"), bundled as dist/cli.js and the package's bin. It runs
+// the same core as the action, with a host of its own (host.ts) that prints
+// no workflow command outside GitHub Actions and never a credential.
+import { ActionError, InputError, errorMessage } from '../core/errors.js'
+import { redact } from '../core/masking.js'
+import { EXIT } from './exit-codes.js'
+import { flagWords } from './flag-words.js'
+import { useCliHost } from './host.js'
+import { parseMintFlags, parseRevokeFlags } from './flags.js'
+import { mint } from './mint.js'
+import { revoke } from './revoke.js'
+import { MAIN_USAGE, MINT_USAGE, REVOKE_USAGE } from './usage.js'
 
-const USAGE = `Usage: ephemeral-scan-token <command> [flags]
-
-Commands (not yet available in this build):
-  mint    --service-account NAME [--namespace NS] [--duration auto|DURATION]
-          [--max-duration D] [--bind-to secret|none|pod/NAME]
-          [--kubeconfig FILE | --oidc-token-env VAR --server URL
-           --certificate-authority-data B64] [--dir DIR]
-          [--expect-allowed ...] [--expect-denied ...] [--excess-privilege ...]
-  revoke  --state FILE
-
-Use the GitHub Action (action.yml) meanwhile.
-`
-
-const [command] = process.argv.slice(2)
-if (command === undefined || command === 'help' || command === '--help') {
-  process.stdout.write(USAGE)
-} else {
-  // One sentence on stderr and a non-zero exit, as every CLI error will be.
-  process.stderr.write(
-    `The command '${command.replace(/[^\w-]/g, '?')}' is not available in this build: run 'ephemeral-scan-token --help' for what it will take.\n`
-  )
-  process.stdout.write(USAGE)
-  process.exitCode = 2
+/** Run one command line; returns the exit status. */
+export async function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env
+): Promise<number> {
+  const [command, ...rest] = args
+  // First, so that a flag's check can register a value with the masker
+  // (a password in --server) before it refuses it.
+  useCliHost(env)
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(MAIN_USAGE)
+        return EXIT.ok
+      case 'mint': {
+        const options = parseMintFlags(rest, env)
+        if (options === 'help') {
+          process.stdout.write(MINT_USAGE)
+          return EXIT.ok
+        }
+        return await mint(options, env)
+      }
+      case 'revoke': {
+        const options = parseRevokeFlags(rest, env)
+        if (options === 'help') {
+          process.stdout.write(REVOKE_USAGE)
+          return EXIT.ok
+        }
+        return await revoke(options, env)
+      }
+      default:
+        throw new InputError(
+          `There is no command ${/^[a-z-]{1,20}$/.test(command) ? `'${command}'` : 'of that name'}: use mint or revoke (run 'ephemeral-scan-token --help').`
+        )
+    }
+  } catch (error) {
+    // What the commands did not turn into an exit status themselves: bad
+    // input before anything was made, or a defect.
+    const message = flagWords(redact(errorMessage(error)))
+    if (error instanceof InputError) {
+      process.stderr.write(`${message}\n`)
+      return EXIT.badInput
+    }
+    if (error instanceof ActionError) {
+      process.stderr.write(`${message}\n`)
+      return command === 'revoke' ? EXIT.couldNotRevoke : EXIT.couldNotMint
+    }
+    process.stderr.write(
+      `ephemeral-scan-token stopped on an unexpected error (a defect: please report it): ${message}\n`
+    )
+    return EXIT.unexpected
+  }
 }
+
+process.exitCode = await run(process.argv.slice(2))

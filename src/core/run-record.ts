@@ -145,6 +145,8 @@ export interface StateExpectations {
   }
   /** For the run id and attempt in per-run Secret names. */
   env?: NodeJS.ProcessEnv
+  /** The CLI's part of per-run Secret names (MintRequest.nameScope). */
+  nameScope?: string
 }
 
 const FIELDS = new Set<string>([
@@ -273,7 +275,7 @@ function checkAnchor(value: unknown, expected: StateExpectations): void {
   }
   if (
     typeof value.name !== 'string' ||
-    !isPerRunSecretName(value.name, expected.env)
+    !isPerRunSecretName(value.name, expected.env, expected.nameScope)
   ) {
     throw new UntrustedStateError(
       "its per-run Secret's name is not one this action gives in this run"

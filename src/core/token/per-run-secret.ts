@@ -84,16 +84,28 @@ function namePart(raw: string): string {
     .replace(/^-+|-+$/g, '')
 }
 
+/**
+ * The part of a per-run Secret's name that says who made it, between the
+ * prefix and the 10 random hex digits: the action's is the workflow run and
+ * attempt (`<run id>-<attempt>`); the CLI gives its own (`cli-…`, see
+ * src/cli/naming.ts), so neither front door accepts the other's names.
+ */
+export type NameScope = string
+
 /** The run and attempt parts of this run's per-run Secret names. */
-function runParts(env: NodeJS.ProcessEnv): string {
+function runParts(env: NodeJS.ProcessEnv, scope?: NameScope): string {
+  if (scope !== undefined) return `${PREFIX}-${scope}-`
   const run = env.GITHUB_RUN_ID ?? 'local'
   const attempt = env.GITHUB_RUN_ATTEMPT ?? '1'
   return `${PREFIX}-${namePart(run)}-${namePart(attempt)}-`
 }
 
 /** A fresh, unguessable name that still says which run made it. */
-export function perRunSecretName(env: NodeJS.ProcessEnv = process.env): string {
-  return runParts(env) + randomBytes(5).toString('hex')
+export function perRunSecretName(
+  env: NodeJS.ProcessEnv = process.env,
+  scope?: NameScope
+): string {
+  return runParts(env, scope) + randomBytes(5).toString('hex')
 }
 
 /**
@@ -103,9 +115,10 @@ export function perRunSecretName(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function isPerRunSecretName(
   name: string,
-  env: NodeJS.ProcessEnv = process.env
+  env: NodeJS.ProcessEnv = process.env,
+  scope?: NameScope
 ): boolean {
-  const prefix = runParts(env)
+  const prefix = runParts(env, scope)
   return (
     name.startsWith(prefix) && /^[0-9a-f]{10}$/.test(name.slice(prefix.length))
   )

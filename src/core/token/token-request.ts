@@ -30,6 +30,8 @@ export interface MintRequest {
   namespace: string
   audiences: string[]
   bindTo: BindTo
+  /** Who makes the per-run Secret, in its name; the action's run when absent. */
+  nameScope?: string
 }
 
 export interface MintedToken {
@@ -62,7 +64,7 @@ async function bindTarget(
   }
   const anchor: PerRunSecretRef = {
     namespace: inputs.namespace,
-    name: perRunSecretName()
+    name: perRunSecretName(process.env, inputs.nameScope)
   }
   record.perRunSecretPlanned(anchor)
   const expiresAt = new Date(Date.now() + lifetime.seconds * 1000)
