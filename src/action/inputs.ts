@@ -21,7 +21,7 @@ import {
 
 // The tests read the list parser where the action's inputs use it.
 export { parseList }
-import type { OidcInput } from '../core/kube/oidc-bootstrap.js'
+import type { OidcInput } from '../core/kube/bootstrap/oidc.js'
 
 /**
  * The input job-timeout-minutes: empty means "read it from the workflow";

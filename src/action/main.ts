@@ -2,15 +2,11 @@ import * as core from '@actions/core'
 import { useActionHost } from './host.js'
 import { rollBack } from '../core/cleanup.js'
 import { errorMessage } from '../core/errors.js'
-import { openBootstrap, currentCluster } from '../core/kube/bootstrap.js'
-import { connect, type ClusterApi } from '../core/kube/cluster-api.js'
-import { mainBounds, rollbackBounds } from '../core/kube/deadline.js'
-import { rfc3339 } from '../core/kube/formats.js'
-import {
-  enforceProof,
-  proveToken,
-  type ProofRequest
-} from '../core/proof/prove-token.js'
+import { openBootstrap } from '../core/kube/bootstrap/index.js'
+import type { ClusterApi } from '../core/kube/cluster-api.js'
+import { mainBounds } from '../core/kube/deadline.js'
+import { mintAndProve, writeOwnKubeconfig } from '../core/mint-flow.js'
+import { enforceProof, type ProofRequest } from '../core/proof/prove-token.js'
 import {
   getInputs,
   mainExpectations,
@@ -23,17 +19,16 @@ import { RunRecord, type StateExpectations } from '../core/run-record.js'
 import { mintFacts, writeMainSummary } from './summary.js'
 import * as kubeconfig from '../core/token/kubeconfig-file.js'
 import { decideLifetime } from './lifetime.js'
-import { mintToken } from '../core/token/token-request.js'
 
-/** What the inputs ask to be shown about the token minted for `username`. */
-function proofRequest(inputs: Inputs, username: string): ProofRequest {
+/** What the inputs ask to be shown about the minted token. */
+function proofAsked(
+  inputs: Inputs
+): Omit<ProofRequest, 'username' | 'namespace'> {
   return {
     verify: inputs.verify,
     expectAllowed: inputs.expectAllowed,
     expectDenied: inputs.expectDenied,
-    excessPrivilege: inputs.excessPrivilege,
-    namespace: inputs.namespace,
-    username
+    excessPrivilege: inputs.excessPrivilege
   }
 }
 
@@ -71,34 +66,26 @@ export async function run(): Promise<void> {
     )
     if (lifetime.warning) core.warning(redact(lifetime.warning))
 
-    record.bootstrap(bootstrap.ref)
-    const api = connect(bootstrap.kc, bounds, bootstrap.oidc)
-    rollbackApi = (): ClusterApi =>
-      connect(bootstrap.kc, rollbackBounds(), bootstrap.oidc)
-    const minted = await mintToken(api, inputs, lifetime, record)
-    record.minted({
-      mintedAt: rfc3339(new Date()),
-      expiration: rfc3339(minted.expiration),
-      grantedSeconds: minted.expiresIn,
-      lifetimeSource: lifetime.source
-    })
-    logMint(lifetime, minted)
-
-    const content = kubeconfig.serialiseKubeconfig(
-      kubeconfig.buildKubeconfig(
-        currentCluster(bootstrap.kc),
-        minted.token,
-        inputs.namespace
-      )
+    const { minted, content, proof, proofRequest } = await mintAndProve(
+      bootstrap,
+      inputs,
+      proofAsked(inputs),
+      lifetime,
+      record,
+      bounds,
+      {
+        connected: (api) => {
+          rollbackApi = api
+        },
+        announce: (minted) => {
+          logMint(lifetime, minted)
+        }
+      }
     )
-    const request = proofRequest(inputs, minted.username)
-    const proof = await proveToken(content, request, bounds)
     await writeMainSummary(mintFacts(inputs, lifetime, minted), proof)
-    if (proof) enforceProof(proof, request)
+    if (proof) enforceProof(proof, proofRequest)
 
-    const dir = record.kubeconfigDir(kubeconfig.newKubeconfigDir(runnerTemp))
-    const file = kubeconfig.writeKubeconfig(dir, content)
-    record.kubeconfigFile(file)
+    const file = writeOwnKubeconfig(record, runnerTemp, content)
     if (inputs.exportKubeconfig) {
       record.exportingKubeconfig(process.env.KUBECONFIG ?? null)
       core.exportVariable('KUBECONFIG', file)

@@ -7,19 +7,21 @@ import { OWN_DIR } from '../core/names.js'
 import {
   chooseSource,
   loadBootstrap,
-  maskBootstrapCredentials,
-  maskOnTheWire,
-  pinBootstrap,
   reloadBootstrap,
   type Bootstrap,
   type BootstrapRef
-} from '../core/kube/bootstrap.js'
-import type { CallBounds } from '../core/kube/deadline.js'
+} from '../core/kube/bootstrap/index.js'
+import { issuerOf } from '../core/kube/bootstrap/id-token.js'
 import {
-  fetchIdToken,
-  issuerOf,
-  oidcKubeConfig
-} from '../core/kube/oidc-bootstrap.js'
+  kubeconfigBootstrap,
+  pinBootstrap
+} from '../core/kube/bootstrap/kubeconfig.js'
+import {
+  oidcKubeConfig,
+  oidcWording,
+  openOidc
+} from '../core/kube/bootstrap/oidc.js'
+import type { CallBounds } from '../core/kube/deadline.js'
 import { flagWords } from './flag-words.js'
 import type { IdentityChoice } from './flags.js'
 
@@ -123,11 +125,16 @@ function buildkiteToken(audience: string, bounds: CallBounds): Promise<string> {
   })
 }
 
-/** An ID token as the bootstrap: an in-memory client, never a file. */
+/**
+ * An ID token from another CI as the bootstrap: an in-memory client, never
+ * a file, recorded as the OIDC kind (revoke opens it again from its own
+ * flags, never from the record); its sentences name where it came from.
+ */
 function idTokenBootstrap(
   token: string,
   audience: string,
-  target: { server: string; caData: string }
+  target: { server: string; caData: string },
+  whose: string
 ): Bootstrap {
   return {
     ref: {
@@ -136,7 +143,20 @@ function idTokenBootstrap(
       server: target.server
     },
     kc: oidcKubeConfig(target, token),
-    oidc: { audience, issuer: issuerOf(token) }
+    describe: () => `the ${whose}`,
+    wording: oidcWording(audience, issuerOf(token), whose)
+  }
+}
+
+/** Where a kubeconfig identity's sentences say it came from. */
+function describeRef(ref: BootstrapRef): string {
+  switch (ref.source.kind) {
+    case 'files':
+      return `the kubeconfig file ${ref.source.paths.join(path.delimiter)}`
+    case 'in-cluster':
+      return 'the in-cluster ServiceAccount'
+    default:
+      return 'the bootstrap kubeconfig'
   }
 }
 
@@ -201,9 +221,7 @@ export function openIdentity(
       case 'in-cluster': {
         const ref = kubeconfigRef(identity)
         const kc = loadBootstrap(ref, '')
-        maskBootstrapCredentials(kc)
-        maskOnTheWire(kc)
-        return { ref: pinBootstrap(ref, kc), kc }
+        return kubeconfigBootstrap(pinBootstrap(ref, kc), kc, describeRef(ref))
       }
       case 'env': {
         refuseDisabledTlsChecks(env)
@@ -211,19 +229,22 @@ export function openIdentity(
         return idTokenBootstrap(
           token,
           audienceOf(token, identity.variable),
-          identity
+          identity,
+          `ID token in ${identity.variable}`
         )
       }
       case 'buildkite': {
         refuseDisabledTlsChecks(env)
         const token = await buildkiteToken(identity.audience, bounds)
-        return idTokenBootstrap(token, identity.audience, identity)
+        return idTokenBootstrap(
+          token,
+          identity.audience,
+          identity,
+          "job's Buildkite ID token"
+        )
       }
-      case 'github': {
-        refuseDisabledTlsChecks(env)
-        const token = await fetchIdToken(identity.audience, bounds, env)
-        return idTokenBootstrap(token, identity.audience, identity)
-      }
+      case 'github':
+        return openOidc(identity, bounds, env)
     }
   })
 }
@@ -259,10 +280,11 @@ export async function reopenIdentity(
         context: own.context || recorded.context,
         ...(recorded.server ? { server: recorded.server } : {})
       }
-      const kc = reloadBootstrap(ref, '')
-      maskBootstrapCredentials(kc)
-      maskOnTheWire(kc)
-      return { ref, kc }
+      return kubeconfigBootstrap(
+        ref,
+        reloadBootstrap(ref, ''),
+        describeRef(ref)
+      )
     })
   }
   return openIdentity(identity, bounds, env)

@@ -91,8 +91,11 @@ export async function mint(
     expected = expectationsOf(
       options,
       env,
-      bootstrap.oidc && bootstrap.ref.server
-        ? { audience: bootstrap.oidc.audience, server: bootstrap.ref.server }
+      bootstrap.ref.source.kind === 'oidc' && bootstrap.ref.server
+        ? {
+            audience: bootstrap.ref.source.audience,
+            server: bootstrap.ref.server
+          }
         : undefined
     )
     const lifetime = decideCliLifetime(

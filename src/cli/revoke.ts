@@ -122,7 +122,7 @@ export async function revoke(
         env
       )
       withholdCredentialsFromChildren(options.identity, env)
-      return connect(bootstrap.kc, bounds, bootstrap.oidc)
+      return connect(bootstrap.kc, bounds, bootstrap)
     },
     { last: true }
   )

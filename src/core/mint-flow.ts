@@ -2,7 +2,7 @@
 // the action's main step (src/action/main.ts) and the CLI's mint
 // (src/cli/mint.ts) call these, and add only what their CI shows (outputs,
 // summary, the JSON object).
-import { currentCluster, type Bootstrap } from './kube/bootstrap.js'
+import { currentCluster, type Bootstrap } from './kube/bootstrap/index.js'
 import { connect, type ClusterApi } from './kube/cluster-api.js'
 import { rollbackBounds, type CallBounds } from './kube/deadline.js'
 import { rfc3339 } from './kube/formats.js'
@@ -49,8 +49,8 @@ export async function mintAndProve(
   }
 ): Promise<MintedAndProven> {
   record.bootstrap(bootstrap.ref)
-  const api = connect(bootstrap.kc, bounds, bootstrap.oidc)
-  hooks.connected(() => connect(bootstrap.kc, rollbackBounds(), bootstrap.oidc))
+  const api = connect(bootstrap.kc, bounds, bootstrap)
+  hooks.connected(() => connect(bootstrap.kc, rollbackBounds(), bootstrap))
   const minted = await mintToken(api, request, lifetime, record)
   record.minted({
     mintedAt: rfc3339(new Date()),
