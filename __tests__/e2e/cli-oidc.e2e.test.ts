@@ -9,7 +9,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { anchorsIn, createScanSetup, tokenIn } from './support/cluster.ts'
+import * as yaml from 'js-yaml'
+import { anchorsIn, createScanSetup, REPO, tokenIn } from './support/cluster.ts'
+import { gitlabProject, runJob } from './support/gitlab.ts'
 import {
   filesUnder,
   linesWith,
@@ -204,6 +206,64 @@ describe("GitHub's ID-token endpoint (--identity github)", () => {
       ...cluster.idTokenEndpoint.issued
     )
   })
+})
+
+describe('examples/gitlab/.gitlab-ci.yml through gitlab-ci-local (shell executor), against the real API server', () => {
+  const example = fs.readFileSync(
+    path.join(REPO, 'examples', 'gitlab', '.gitlab-ci.yml'),
+    'utf8'
+  )
+  function variables(): Record<string, string> {
+    return {
+      // gitlab-ci-local issues no id_tokens: the stand-in issuer's token
+      // takes K8S_ID_TOKEN's place, as GitLab would set it.
+      K8S_ID_TOKEN: idToken(),
+      K8S_SERVER: cluster.server,
+      K8S_CA_DATA: cluster.caData,
+      SCAN_NAMESPACE: namespace,
+      SCANNER: 'scanner',
+      // gitlab-ci-local sets CI_JOB_STARTED_AT but not CI_JOB_TIMEOUT: the
+      // job's timeout: 30m, as GitLab would pass it.
+      CI_JOB_TIMEOUT: '1800'
+    }
+  }
+  function checkLog(log: string): void {
+    // No JWT at all in the job log (the ID token, the minted token), and
+    // no workflow command.
+    expect(log).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)
+    expect(log).not.toContain('::add-mask::')
+    for (const secret of secrets) expect(linesWith(secret, log)).toEqual([])
+  }
+
+  it('mints in script (duration auto from the job start and timeout), kubectl is allowed and denied as proven, revoke in after_script leaves nothing', async () => {
+    const project = gitlabProject(example)
+    const run = await runJob(project, 'k8s-scan', variables())
+    expect(run.log).toMatch(/PASS\s+k8s-scan/)
+    expect(run.code).toBe(0)
+    expect(run.log).toMatch(
+      /Minted a token for system:serviceaccount:\S+:scanner \(duration: auto, GitLab job started \dm ago, timeout 30m: 3[45]m\)/
+    )
+    expect(run.log).toContain('app-pod-1')
+    expect(run.log).toContain('Revoked the token')
+    expect(await anchorsIn(cluster.admin, namespace)).toEqual([])
+    expect(
+      fs.readdirSync('/tmp').filter((name) => name.startsWith('est-'))
+    ).not.toContainEqual(expect.stringMatching(/^est-\d+$/))
+    checkLog(run.log)
+  }, 120_000)
+
+  it('revokes in after_script after the script failed, from a new shell', async () => {
+    const pipeline = yaml.load(example) as {
+      'k8s-scan': { script: string[] }
+    }
+    pipeline['k8s-scan'].script.push('exit 1')
+    const project = gitlabProject(yaml.dump(pipeline))
+    const run = await runJob(project, 'k8s-scan', variables())
+    expect(run.log).toMatch(/FAIL\s+k8s-scan/)
+    expect(run.log).toContain('Revoked the token')
+    expect(await anchorsIn(cluster.admin, namespace)).toEqual([])
+    checkLog(run.log)
+  }, 120_000)
 })
 
 describe('leak scan', () => {

@@ -2,6 +2,7 @@ import { decideAutoLifetime } from '../core/token/auto-lifetime.js'
 import { formatDuration } from '../core/token/duration.js'
 import type { DurationRequest, Lifetime } from '../core/token/lifetime.js'
 import { flagWords } from './flag-words.js'
+import { isGitLab } from './naming.js'
 
 /** Where `--duration auto` reads the job's deadline: detected, a named CI system, or nowhere. */
 export type DeadlineProvider = 'auto' | 'gitlab' | 'buildkite' | 'none'
@@ -73,7 +74,7 @@ function read(
     case 'none':
       return { ok: false, why: '--deadline none' }
     case 'auto':
-      if (env.GITLAB_CI === 'true') return gitlab(env, now)
+      if (isGitLab(env)) return gitlab(env, now)
       if (env.BUILDKITE === 'true') return buildkite(env)
       if (env.GITHUB_ACTIONS === 'true') {
         return {

@@ -1,4 +1,12 @@
 /**
+ * A GitLab job: GITLAB_CI is 'true' on GitLab's runners, and 'false' under
+ * gitlab-ci-local, which still sets GitLab's CI_JOB_* variables.
+ */
+export function isGitLab(env: NodeJS.ProcessEnv): boolean {
+  return env.GITLAB_CI === 'true' || env.GITLAB_CI === 'false'
+}
+
+/**
  * The CLI's part of its per-run Secret names
  * (`ephemeral-scan-token-<scope>-<10 hex>`): `cli`, and the CI job where
  * the CI names one, so that revoke in the same job accepts only names of
@@ -7,7 +15,7 @@
  * of a strict shape are used; anything else leaves the plain `cli`.
  */
 export function nameScope(env: NodeJS.ProcessEnv): string {
-  if (env.GITLAB_CI === 'true' && /^\d{1,20}$/.test(env.CI_JOB_ID ?? '')) {
+  if (isGitLab(env) && /^\d{1,20}$/.test(env.CI_JOB_ID ?? '')) {
     return `cli-gitlab-${env.CI_JOB_ID ?? ''}`
   }
   const job = (env.BUILDKITE_JOB_ID ?? '').toLowerCase()
