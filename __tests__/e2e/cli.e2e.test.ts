@@ -4,6 +4,7 @@
 // no file), the proof and mint failures, revoke's checks of a state file it
 // must not trust, duration: auto from GitLab's and Buildkite's variables,
 // Node 20, and a leak scan of everything the CLI printed.
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -16,6 +17,7 @@ import {
   deleteNamespace,
   eventually,
   kubectl,
+  REPO,
   tokenIn,
   type ScanSetup
 } from './support/cluster.ts'
@@ -661,6 +663,58 @@ describe('revoke treats the state file as untrusted', () => {
     fs.rmSync(forgedFile)
     await cleanUp(out.state, dir)
   })
+})
+
+describe('the npm package', () => {
+  it('npm pack gives a tarball that, installed into an empty directory, runs as ephemeral-scan-token (on Node 20 by its shebang) and mints and revokes', async () => {
+    const work = fs.mkdtempSync(path.join(scratch, 'pack-'))
+    const npm = (args: string[], cwd: string): void => {
+      execFileSync('npm', [...args, '--no-audit', '--no-fund'], {
+        cwd,
+        stdio: 'ignore',
+        env: { ...process.env, npm_config_update_notifier: 'false' }
+      })
+    }
+    npm(['pack', '--pack-destination', work], REPO)
+    const [tarball] = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'))
+    const installed = path.join(work, 'installed')
+    fs.mkdirSync(installed)
+    npm(['install', path.join(work, tarball ?? '')], installed)
+    const bin = path.join(
+      installed,
+      'node_modules',
+      '.bin',
+      'ephemeral-scan-token'
+    )
+    // Only what the CLI needs ships: the bundle, not the sources or tests.
+    const shipped = fs.readdirSync(
+      path.join(installed, 'node_modules', 'ephemeral-scan-token')
+    )
+    expect(shipped.sort()).toEqual(
+      ['LICENSE', 'README.md', 'action.yml', 'dist', 'package.json'].sort()
+    )
+    // /usr/bin first: `#!/usr/bin/env node` finds Node 20 there.
+    const env = { PATH: '/usr/bin:/bin' }
+    const help = await runCli(['--help'], env, { bin: [bin], cwd: installed })
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('Usage: ephemeral-scan-token')
+    const dir = freshDir()
+    const { out } = parseMint(
+      await runCli(
+        mintArgs(dir),
+        { ...env, HOME: dir },
+        { bin: [bin], cwd: installed }
+      )
+    )
+    const revoked = await runCli(
+      revokeArgs(out.state, dir),
+      { ...env, HOME: dir },
+      { bin: [bin], cwd: installed }
+    )
+    expect(revoked.code).toBe(0)
+    expect(await anchorsIn(admin, setup.namespace)).toEqual([])
+    expect(filesUnder(dir)).toEqual([])
+  }, 120_000)
 })
 
 describe('leak scan', () => {
