@@ -17,6 +17,7 @@ import {
   deleteNamespace,
   eventually,
   kubectl,
+  KUBECTL,
   REPO,
   tokenIn,
   type ScanSetup
@@ -715,6 +716,39 @@ describe('the npm package', () => {
     expect(await anchorsIn(admin, setup.namespace)).toEqual([])
     expect(filesUnder(dir)).toEqual([])
   }, 120_000)
+})
+
+describe('examples/shell/scan.sh', () => {
+  it('mints, scans with kubectl, and revokes from its EXIT trap, leaving no Secret and no file', async () => {
+    const bin = fs.mkdtempSync(path.join(scratch, 'bin-'))
+    fs.writeFileSync(
+      path.join(bin, 'ephemeral-scan-token'),
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO, 'dist', 'cli.js'))} "$@"\n`,
+      { mode: 0o755 }
+    )
+    fs.symlinkSync(KUBECTL, path.join(bin, 'kubectl'))
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'))
+    const tmp = freshDir()
+    const home = freshDir()
+    const run = await runCli(
+      [path.join(REPO, 'examples', 'shell', 'scan.sh')],
+      {
+        PATH: `${bin}:/usr/bin:/bin`,
+        // kubectl keeps its discovery cache in HOME.
+        HOME: home,
+        TMPDIR: tmp,
+        BOOTSTRAP_KUBECONFIG: bootstrapFile,
+        SCAN_NAMESPACE: setup.namespace,
+        SCANNER: 'scanner'
+      },
+      { bin: ['/bin/sh'] }
+    )
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('app-pod-1')
+    expect(run.stderr).toContain('Revoked the token')
+    expect(await anchorsIn(admin, setup.namespace)).toEqual([])
+    expect(filesUnder(tmp)).toEqual([])
+  })
 })
 
 describe('leak scan', () => {

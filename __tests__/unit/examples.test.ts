@@ -82,7 +82,14 @@ function referenced(text: string, context: string): string[] {
 describe('examples/workflows', () => {
   it('has exactly the files the examples README lists', () => {
     const readme = fs.readFileSync(path.join(EXAMPLES, 'README.md'), 'utf8')
-    for (const dir of ['workflows', 'cluster', 'scan']) {
+    for (const dir of [
+      'workflows',
+      'cluster',
+      'scan',
+      'gitlab',
+      'buildkite',
+      'shell'
+    ]) {
       for (const file of fs.readdirSync(path.join(EXAMPLES, dir)))
         expect(readme).toContain(`(${dir}/${file})`)
     }
