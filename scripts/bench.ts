@@ -5,7 +5,7 @@
 //
 // It starts its own cluster (own CLUSTER_DIR, loopback only), so a running
 // test cluster is not disturbed, and stops it at the end.
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -184,6 +184,48 @@ try {
       runner.cleanup()
     }
   }
+  // The CLI's mint and revoke with the same inputs (a kubeconfig file as
+  // the bootstrap), each in its own process as a CI job runs them.
+  const cliDir = path.join(work, 'cli')
+  fs.mkdirSync(cliDir, { mode: 0o700 })
+  function runCli(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [path.join(REPO, 'dist', 'cli.js'), ...args],
+        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work } },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`cli ${args[0] ?? ''} failed: ${stderr}`))
+          else resolve(stdout)
+        }
+      )
+    })
+  }
+  async function cli(): Promise<{ mint: number; revoke: number }> {
+    const common = [
+      '--namespace',
+      setup.namespace,
+      '--kubeconfig',
+      bootstrapFile,
+      '--dir',
+      cliDir
+    ]
+    const [out, mintSeconds] = await timed(() =>
+      runCli([
+        'mint',
+        '--service-account',
+        setup.scanner,
+        '--duration',
+        '15m',
+        ...common
+      ])
+    )
+    const { state } = JSON.parse(out) as { state: string }
+    const [, revokeSeconds] = await timed(() =>
+      runCli(['revoke', '--state', state, ...common])
+    )
+    return { mint: mintSeconds, revoke: revokeSeconds }
+  }
   async function kubectlToken(): Promise<number> {
     const [result, s] = await timed(() => kubectl(bootstrapFile, createToken))
     if (result.code !== 0) throw new Error(`kubectl failed: ${result.stderr}`)
@@ -192,17 +234,26 @@ try {
 
   // Warm-up: disk caches, the API server's caches, kubectl's discovery cache.
   await action()
+  await cli()
   await kubectlToken()
 
   const main: number[] = []
   const post: number[] = []
   const kube: number[] = []
+  const cliMint: number[] = []
+  const cliRevoke: number[] = []
   for (let i = 0; i < PAIRS; i++) {
     // Alternate who goes first, so neither always runs on a warmer machine.
     if (i % 2 === 1) kube.push(await kubectlToken())
+    const recordCli = (c: { mint: number; revoke: number }): void => {
+      cliMint.push(c.mint)
+      cliRevoke.push(c.revoke)
+    }
+    if (i % 2 === 1) recordCli(await cli())
     const run = await action()
     main.push(run.main)
     post.push(run.post)
+    if (i % 2 === 0) recordCli(await cli())
     if (i % 2 === 0) kube.push(await kubectlToken())
   }
 
@@ -284,8 +335,11 @@ load average (1 min): ${loadBefore.toFixed(2)} before, ${(os.loadavg()[0] ?? 0).
 main step              ${seconds(median(main))}  ${seconds(Math.min(...main))}  ${seconds(Math.max(...main))}
 kubectl create token   ${seconds(median(kube))}  ${seconds(Math.min(...kube))}  ${seconds(Math.max(...kube))}
 post step              ${seconds(median(post))}  ${seconds(Math.min(...post))}  ${seconds(Math.max(...post))}
+cli mint               ${seconds(median(cliMint))}  ${seconds(Math.min(...cliMint))}  ${seconds(Math.max(...cliMint))}
+cli revoke             ${seconds(median(cliRevoke))}  ${seconds(Math.min(...cliRevoke))}  ${seconds(Math.max(...cliRevoke))}
 
 main / kubectl create token: ${ratio.toFixed(1)}×
+cli mint / main step: ${(median(cliMint) / median(main)).toFixed(2)}× (side by side, same inputs)
 dist/: ${dist.bytes} bytes in ${dist.files} files
 peak memory (max RSS, median of 3): main ${mib(mainRss)}, post ${mib(postRss)}
 CPU time (user + system, median of 3): main ${seconds(mainCpu)}, post ${seconds(postCpu)}, kubectl create token ${Number.isNaN(kubectlCpu) ? 'n/a (no /usr/bin/time)' : seconds(kubectlCpu)}

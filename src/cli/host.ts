@@ -28,11 +28,12 @@ function line(text: string): void {
  * other processes can read). A failure is said once; the CLI prints no
  * credential either way.
  */
-function buildkiteRedact(value: string): void {
+function buildkiteRedact(value: string, env: NodeJS.ProcessEnv): void {
   const result = spawnSync('buildkite-agent', ['redactor', 'add'], {
     input: value,
     stdio: ['pipe', 'ignore', 'ignore'],
-    timeout: 10_000
+    timeout: 10_000,
+    env
   })
   if (result.status !== 0) {
     line(
@@ -48,12 +49,13 @@ function buildkiteRedact(value: string): void {
  */
 export function cliHost(
   redactor: Redactor,
-  state: StateFile | undefined
+  state: StateFile | undefined,
+  env: NodeJS.ProcessEnv = process.env
 ): Host {
   return {
     mask: (value): void => {
       if (redactor === 'github') line(`::add-mask::${value}`)
-      else if (redactor === 'buildkite') buildkiteRedact(value)
+      else if (redactor === 'buildkite') buildkiteRedact(value, env)
     },
     info: line,
     warning: (text): void => {
@@ -78,6 +80,6 @@ export function useCliHost(
   state?: StateFile
 ): Redactor {
   const redactor = redactorFor(env)
-  useHost(cliHost(redactor, state))
+  useHost(cliHost(redactor, state, env))
   return redactor
 }

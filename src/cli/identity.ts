@@ -82,13 +82,17 @@ function audienceOf(token: string, variable: string): string {
  * token comes on the agent's stdout and goes nowhere else; the agent's
  * stderr is not repeated (it is the agent's to say), only its exit status.
  */
-function buildkiteToken(audience: string, bounds: CallBounds): Promise<string> {
+function buildkiteToken(
+  audience: string,
+  bounds: CallBounds,
+  env: NodeJS.ProcessEnv
+): Promise<string> {
   const ms = Math.max(1_000, Math.min(30_000, bounds.endsAt - Date.now()))
   return new Promise((resolve, reject) => {
     const child = spawn(
       'buildkite-agent',
       ['oidc', 'request-token', '--audience', audience],
-      { stdio: ['ignore', 'pipe', 'ignore'], timeout: ms }
+      { stdio: ['ignore', 'pipe', 'ignore'], timeout: ms, env }
     )
     let out = ''
     child.stdout.setEncoding('utf8')
@@ -235,7 +239,7 @@ export function openIdentity(
       }
       case 'buildkite': {
         refuseDisabledTlsChecks(env)
-        const token = await buildkiteToken(identity.audience, bounds)
+        const token = await buildkiteToken(identity.audience, bounds, env)
         return idTokenBootstrap(
           token,
           identity.audience,
