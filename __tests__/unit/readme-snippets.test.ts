@@ -45,16 +45,20 @@ describe('README.md and docs/*.md YAML snippets', () => {
       .map((s) => `${s.source}:${s.line}: ${s.kind} ${s.error ?? ''}`)
     expect(unknown).toEqual([])
     const inReadme = snippets(README)
-    // Both quick starts, the permission block, the reusable job, the step
-    // examples, the `if:` and the caller at least.
+    // Both quick starts, the permission block, the step examples, the `if:`
+    // and the caller at least; the reusable job moved to docs/lifetime.md.
     expect(
       inReadme.filter((s) => s.workflow !== undefined).length
-    ).toBeGreaterThanOrEqual(8)
+    ).toBeGreaterThanOrEqual(7)
     expect(
       inReadme.filter((s) => s.kind === 'kubernetes').length
     ).toBeGreaterThan(0)
-    // docs/ is read too: the container-action step there.
-    expect(all.map((s) => s.source)).toContain('docs/container-jobs.md')
+    // docs/ is read too: the reusable job and the container-action step.
+    const kindsIn = (file: string): string[] =>
+      workflows.filter((s) => s.source === file).map((s) => s.kind)
+    expect(kindsIn('docs/lifetime.md')).toContain('workflow')
+    expect(kindsIn('docs/container-jobs.md')).toContain('steps')
+    expect(workflows.length).toBeGreaterThanOrEqual(9)
   })
 
   it.each(workflows.map((s) => [`${s.source}:${s.line} (${s.kind})`, s]))(
