@@ -11,7 +11,7 @@ import {
 import type { KubeConfig } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
 import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
-import type { OidcIdentity } from '../../src/core/kube/api-errors.js'
+import type { Bootstrap } from '../../src/core/kube/bootstrap/index.js'
 import type { RunState } from '../../src/core/run-record.js'
 import type { TokenApi } from '../../src/core/kube/token-api.js'
 import {
@@ -45,7 +45,7 @@ import {
 
 const connect =
   jest.fn<
-    (kc: KubeConfig, timeoutMs?: number, oidc?: OidcIdentity) => ClusterApi
+    (kc: KubeConfig, bounds?: unknown, bootstrap?: Bootstrap) => ClusterApi
   >()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
 jest.unstable_mockModule('../../src/core/kube/cluster-api.js', () => ({
@@ -422,6 +422,30 @@ describe('main.ts', () => {
       expect(warnings[0]).toMatch(/capped the token at max-duration \(1h\)/)
     })
 
+    it("masks the github-token wherever duration: auto's warning would quote it", async () => {
+      // The one redaction of GitHub's words: main registers the token and
+      // prints the warning through redact (job-facts.ts keeps no copy).
+      const token = 'ghs_unitTestTokenInAWarning0123456789ab'
+      inputs({
+        duration: 'auto',
+        'github-token': token,
+        'job-context': '{"check_run_id": 7}'
+      })
+      // An API URL that carries the token: the "could not be reached" clause names it.
+      process.env.GITHUB_API_URL = `http://127.0.0.1:1/${token}`
+      await run()
+      const warnings = runner.commands('warning')
+      expect(warnings.join('\n')).toContain('could not be reached')
+      expect(warnings.join('\n')).toContain('http://127.0.0.1:1/***')
+      const leaks = runner
+        .everything()
+        .split('\n')
+        .filter(
+          (line) => line.includes(token) && !line.startsWith('::add-mask::')
+        )
+      expect(leaks).toEqual([])
+    })
+
     it('repeats warnings the API server sent with the token', async () => {
       api.requestToken.mockImplementation(async () => ({
         ...issued(minted.token, 1800),
@@ -692,7 +716,10 @@ describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
     api = fakeClusterApi(OIDC_SERVER)
     api.requestToken.mockImplementation(async () => issued(minted.token, 1800))
     // Like the real connect: the client carries who it speaks for.
-    connect.mockImplementation((_kc, _timeout, oidc) => ({ ...api, oidc }))
+    connect.mockImplementation((_kc, _bounds, bootstrap) => ({
+      ...api,
+      bootstrap
+    }))
     inputs({
       kubeconfig: '',
       'oidc-audience': AUDIENCE,
@@ -710,10 +737,13 @@ describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
     expect(runner.commands('error')).toEqual([])
     expect(stub.requests).toEqual([{ audience: AUDIENCE, authorized: true }])
     const idToken = stub.issued[0] ?? 'missing'
-    const [kc, , oidc] = connect.mock.calls[0] ?? []
+    const [kc, , bootstrap] = connect.mock.calls[0] ?? []
     expect(kc?.getCurrentUser()?.token).toBe(idToken)
     expect(kc?.getCurrentCluster()?.server).toBe(OIDC_SERVER)
-    expect(oidc).toEqual({ audience: AUDIENCE, issuer: STUB_ISSUER })
+    expect(bootstrap).toMatchObject({
+      audience: AUDIENCE,
+      issuer: STUB_ISSUER
+    })
 
     const file = runner.outputs().kubeconfig ?? ''
     const text = fs.readFileSync(file, 'utf8')

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { useActionHost } from './host.js'
 import { rollBack } from '../core/cleanup.js'
 import { errorMessage } from '../core/errors.js'
-import { openBootstrap, currentCluster } from '../core/kube/bootstrap.js'
+import { openBootstrap, currentCluster } from '../core/kube/bootstrap/index.js'
 import { connect, type ClusterApi } from '../core/kube/cluster-api.js'
 import { mainBounds, rollbackBounds } from '../core/kube/deadline.js'
 import { rfc3339 } from '../core/kube/formats.js'
@@ -72,9 +72,9 @@ export async function run(): Promise<void> {
     if (lifetime.warning) core.warning(redact(lifetime.warning))
 
     record.bootstrap(bootstrap.ref)
-    const api = connect(bootstrap.kc, bounds, bootstrap.oidc)
+    const api = connect(bootstrap.kc, bounds, bootstrap)
     rollbackApi = (): ClusterApi =>
-      connect(bootstrap.kc, rollbackBounds(), bootstrap.oidc)
+      connect(bootstrap.kc, rollbackBounds(), bootstrap)
     const minted = await mintToken(api, inputs, lifetime, record)
     record.minted({
       mintedAt: rfc3339(new Date()),

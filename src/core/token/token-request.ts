@@ -81,7 +81,7 @@ async function bindTarget(
       server: api.server,
       namespace: inputs.namespace,
       serviceAccount: inputs.serviceAccount,
-      oidc: api.oidc
+      bootstrap: api.bootstrap
     })
   }
   record.perRunSecretCreated(anchor.uid)
@@ -116,7 +116,7 @@ export async function mintToken(
     namespace: inputs.namespace,
     serviceAccount: inputs.serviceAccount,
     podName: inputs.bindTo.kind === 'pod' ? inputs.bindTo.name : undefined,
-    oidc: api.oidc
+    bootstrap: api.bootstrap
   }
   let issued: IssuedToken
   try {
