@@ -7,7 +7,9 @@
 //                           toolkit (it runs inside kubectl, not a step)
 //   src/core/               CI-agnostic; talks to its host through ports.ts
 //     core/*.ts             leaves: errors, masking, ports, the run record
-//     core/kube/            Kubernetes calls, bootstrap, transport, retries
+//     core/kube/            Kubernetes calls, transport, retries, errors
+//       kube/bootstrap/     one file per bootstrap kind behind kind.ts's
+//                           interface, registered in index.ts
 //     core/token/, proof/   the domain: TokenRequest, per-run Secret,
 //                           kubeconfig file, lifetime, the proof
 //
@@ -62,6 +64,33 @@ module.exports = {
         'core/kube/ is below the domain: it may not import core/token/ or core/proof/ (define the type in kube and let the domain use it).',
       from: { path: '^src/core/kube/' },
       to: { path: '^src/core/(token|proof)/' }
+    },
+    {
+      name: 'bootstrap-kinds-apart',
+      severity: 'error',
+      comment:
+        'A bootstrap kind is one file: it imports only the shared parts of core/kube/bootstrap/ (kind.ts, kubeconfig.ts, masking.ts, id-token.ts), never another kind or the registry; only index.ts imports the kinds.',
+      from: {
+        path: '^src/core/kube/bootstrap/',
+        pathNot: '^src/core/kube/bootstrap/index\\.ts$'
+      },
+      to: {
+        path: '^src/core/kube/bootstrap/',
+        pathNot:
+          '^src/core/kube/bootstrap/(kind|kubeconfig|masking|id-token)\\.ts$'
+      }
+    },
+    {
+      name: 'bootstrap-interface-a-leaf',
+      severity: 'error',
+      comment:
+        'core/kube/bootstrap/kind.ts is the interface every kind and api-errors.ts share: it imports only the leaves and deadline.ts, or it would close a cycle.',
+      from: { path: '^src/core/kube/bootstrap/kind\\.ts$' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/core/(errors|jwt-claims|masking|names|ports)\\.ts$|^src/core/kube/deadline\\.ts$'
+      }
     },
     {
       name: 'leaves-import-nothing-above',

@@ -11,7 +11,7 @@ import {
 import type { KubeConfig } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
 import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
-import type { OidcIdentity } from '../../src/core/kube/api-errors.js'
+import type { Bootstrap } from '../../src/core/kube/bootstrap/index.js'
 import type { RunState } from '../../src/core/run-record.js'
 import type { TokenApi } from '../../src/core/kube/token-api.js'
 import {
@@ -45,7 +45,7 @@ import {
 
 const connect =
   jest.fn<
-    (kc: KubeConfig, timeoutMs?: number, oidc?: OidcIdentity) => ClusterApi
+    (kc: KubeConfig, bounds?: unknown, bootstrap?: Bootstrap) => ClusterApi
   >()
 const connectAsToken = jest.fn<(kc: KubeConfig) => TokenApi>()
 jest.unstable_mockModule('../../src/core/kube/cluster-api.js', () => ({
@@ -692,7 +692,10 @@ describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
     api = fakeClusterApi(OIDC_SERVER)
     api.requestToken.mockImplementation(async () => issued(minted.token, 1800))
     // Like the real connect: the client carries who it speaks for.
-    connect.mockImplementation((_kc, _timeout, oidc) => ({ ...api, oidc }))
+    connect.mockImplementation((_kc, _bounds, bootstrap) => ({
+      ...api,
+      bootstrap
+    }))
     inputs({
       kubeconfig: '',
       'oidc-audience': AUDIENCE,
@@ -710,10 +713,13 @@ describe('main.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
     expect(runner.commands('error')).toEqual([])
     expect(stub.requests).toEqual([{ audience: AUDIENCE, authorized: true }])
     const idToken = stub.issued[0] ?? 'missing'
-    const [kc, , oidc] = connect.mock.calls[0] ?? []
+    const [kc, , bootstrap] = connect.mock.calls[0] ?? []
     expect(kc?.getCurrentUser()?.token).toBe(idToken)
     expect(kc?.getCurrentCluster()?.server).toBe(OIDC_SERVER)
-    expect(oidc).toEqual({ audience: AUDIENCE, issuer: STUB_ISSUER })
+    expect(bootstrap).toMatchObject({
+      audience: AUDIENCE,
+      issuer: STUB_ISSUER
+    })
 
     const file = runner.outputs().kubeconfig ?? ''
     const text = fs.readFileSync(file, 'utf8')

@@ -10,7 +10,7 @@ import {
 } from '@jest/globals'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { ClusterApi } from '../../src/core/kube/cluster-api.js'
-import type { OidcIdentity } from '../../src/core/kube/api-errors.js'
+import type { Bootstrap } from '../../src/core/kube/bootstrap/index.js'
 import type { RunState } from '../../src/core/run-record.js'
 import {
   SECRET_UID,
@@ -32,7 +32,7 @@ import { SERVER, bootstrapKubeconfig } from '../../__fixtures__/tokens.js'
 
 const connect =
   jest.fn<
-    (kc: KubeConfig, timeoutMs?: number, oidc?: OidcIdentity) => ClusterApi
+    (kc: KubeConfig, bounds?: unknown, bootstrap?: Bootstrap) => ClusterApi
   >()
 jest.unstable_mockModule('../../src/core/kube/cluster-api.js', () => ({
   connect
@@ -417,7 +417,10 @@ describe('post.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
       namespace: NS,
       cleanup: 'true'
     })
-    connect.mockImplementation((_kc, _timeout, oidc) => ({ ...api, oidc }))
+    connect.mockImplementation((_kc, _bounds, bootstrap) => ({
+      ...api,
+      bootstrap
+    }))
     givenState(
       mainState({
         bootstrap: {
@@ -436,13 +439,16 @@ describe('post.ts with the OIDC bootstrap (unit: mocked cluster, loopback ID-tok
   it('fetches a fresh ID token for the saved audience and revokes with it', async () => {
     await run()
     expect(stub.requests).toEqual([{ audience: AUDIENCE, authorized: true }])
-    const [kc, , oidc] = connect.mock.calls[0] ?? []
+    const [kc, , bootstrap] = connect.mock.calls[0] ?? []
     expect(kc?.getCurrentUser()?.token).toBe(stub.issued[0])
     expect(kc?.getCurrentCluster()).toMatchObject({
       server: OIDC_SERVER,
       caData: CA
     })
-    expect(oidc).toEqual({ audience: AUDIENCE, issuer: STUB_ISSUER })
+    expect(bootstrap).toMatchObject({
+      audience: AUDIENCE,
+      issuer: STUB_ISSUER
+    })
     expect(api.deleteSecret).toHaveBeenCalledWith(NS, SECRET, SECRET_UID)
     expect(runner.commands('warning')).toEqual([])
     expect(runner.commands('add-mask')).toContain(

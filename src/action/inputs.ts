@@ -17,7 +17,7 @@ import type { StateExpectations } from '../core/run-record.js'
 
 import type { BindTo } from '../core/token/token-request.js'
 import type { ExcessPrivilegeMode } from '../core/proof/prove-token.js'
-import type { OidcInput } from '../core/kube/oidc-bootstrap.js'
+import type { OidcInput } from '../core/kube/bootstrap/oidc.js'
 
 /**
  * The input job-timeout-minutes: empty means "read it from the workflow";

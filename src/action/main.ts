@@ -9,7 +9,7 @@ import {
   openBootstrap,
   currentCluster,
   type BootstrapSource
-} from '../core/kube/bootstrap.js'
+} from '../core/kube/bootstrap/index.js'
 import { connect, type ClusterApi } from '../core/kube/cluster-api.js'
 import { mainBounds, rollbackBounds } from '../core/kube/deadline.js'
 import { rfc3339 } from '../core/kube/formats.js'
@@ -182,9 +182,9 @@ export async function run(): Promise<void> {
     if (lifetime.warning) core.warning(redact(lifetime.warning))
 
     record.bootstrap(bootstrap.ref)
-    const api = connect(bootstrap.kc, bounds, bootstrap.oidc)
+    const api = connect(bootstrap.kc, bounds, bootstrap)
     rollbackApi = (): ClusterApi =>
-      connect(bootstrap.kc, rollbackBounds(), bootstrap.oidc)
+      connect(bootstrap.kc, rollbackBounds(), bootstrap)
     const issuedAt = Math.floor(Date.now() / 1000)
     const renewal = planRenewal(
       inputs,

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { useActionHost } from './host.js'
 import { cleanUp, keptInPlace, untrustedState } from '../core/cleanup.js'
 import { errorMessage } from '../core/errors.js'
-import { reopenBootstrap } from '../core/kube/bootstrap.js'
+import { reopenBootstrap } from '../core/kube/bootstrap/index.js'
 import { connect } from '../core/kube/cluster-api.js'
 import { postBounds } from '../core/kube/deadline.js'
 import {
@@ -62,7 +62,7 @@ export async function run(): Promise<void> {
           bounds
         )
         withholdCredentialsFromChildren()
-        return connect(bootstrap.kc, bounds, bootstrap.oidc)
+        return connect(bootstrap.kc, bounds, bootstrap)
       },
       { last: true }
     )

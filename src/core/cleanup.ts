@@ -124,7 +124,7 @@ async function revoke(
             server: client?.server ?? '(unknown server)',
             namespace: anchor.namespace,
             secretName: anchor.name,
-            oidc: client?.oidc
+            bootstrap: client?.bootstrap
           }).message
     report.problems.push(
       `Could not revoke the token: ${sentence(message)}` +

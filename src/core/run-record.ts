@@ -1,7 +1,7 @@
 import * as path from 'node:path'
 import { ActionError } from './errors.js'
 import { host } from './ports.js'
-import type { BootstrapRef, BootstrapSource } from './kube/bootstrap.js'
+import type { BootstrapRef, BootstrapSource } from './kube/bootstrap/index.js'
 import { isRfc3339 } from './kube/formats.js'
 import type { LifetimeSource } from './token/lifetime.js'
 import { FILE_NAME, isOwnKubeconfigDir } from './token/kubeconfig-file.js'

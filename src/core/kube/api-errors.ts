@@ -2,15 +2,8 @@ import { CredentialPluginError } from './credential-plugin.js'
 import { ATTEMPT_MS, historyOf, isDeadlineError } from './deadline.js'
 import { ActionError } from '../errors.js'
 import { MANAGED_BY } from '../names.js'
-
-/**
- * Who the OIDC bootstrap speaks for, as the error sentences name it: the
- * audience asked for and the token's issuer. Never the token itself.
- */
-export interface OidcIdentity {
-  audience: string
-  issuer: string
-}
+import type { BootstrapIdentity } from './bootstrap/kind.js'
+import { KUBECONFIG_WORDING } from './bootstrap/kubeconfig.js'
 
 /** What the action was doing when a Kubernetes call failed. */
 export interface FailedCall {
@@ -20,8 +13,11 @@ export interface FailedCall {
   serviceAccount?: string
   secretName?: string
   podName?: string
-  /** Set when the bootstrap is the job's GitHub ID token (never the token). */
-  oidc?: OidcIdentity
+  /**
+   * The bootstrap that made the call, whose wording the sentence uses;
+   * without one, a kubeconfig's.
+   */
+  bootstrap?: BootstrapIdentity
 }
 
 /**
@@ -133,67 +129,15 @@ export function certainlyNotApplied(error: unknown): boolean {
   )
 }
 
-/** `User "system:serviceaccount:ci:minter"` from an RBAC denial, if present. */
-function deniedUser(status: KubeStatus): string {
-  const match = /User "([^"]+)"/.exec(status.message ?? '')
-  return match?.[1] ? `'${match[1]}'` : 'the bootstrap identity'
+/** `system:serviceaccount:ci:minter` from an RBAC denial's `User "…"`, if present. */
+function authorizerUser(status: KubeStatus): string | undefined {
+  return /User "([^"]+)"/.exec(status.message ?? '')?.[1]
 }
 
-/**
- * The OIDC bootstrap's refusals. Every refused ID token gets the same 401
- * body, whatever the cause (issuer, audience, a claim rule, expiry), so the
- * sentence names both things to check. A 403 that no quota, admission
- * policy or terminating namespace explains (notRbac, asked first) means the
- * token was accepted and RBAC said no: name the user it was mapped to and
- * the Role it needs.
- */
-function describeOidcRefusal(
-  status: number,
-  body: KubeStatus,
-  call: FailedCall,
-  oidc: OidcIdentity
-): ActionError | undefined {
-  if (status === 401) {
-    return new ActionError(
-      `The API server at ${serverName(call.server)} rejected the job's GitHub ID token ` +
-        `(401 Unauthorized): either it does not trust the issuer ` +
-        `${oidc.issuer} for this repository and workflow, or it does not ` +
-        `accept the audience '${oidc.audience}', so add a JWT authenticator ` +
-        `for that issuer and audience (with claim rules that admit this job) ` +
-        `to its AuthenticationConfiguration, or set 'oidc-audience' to the ` +
-        `audience it expects.`
-    )
-  }
-  if (status !== 403) return undefined
-  const user = /User "([^"]+)"/.exec(body.message ?? '')?.[1]
-  const who = user
-    ? `'${user}', the user the API server maps this job's GitHub ID token to,`
-    : `The user the API server maps this job's GitHub ID token to`
-  const ns = `namespace '${call.namespace}'`
-  const role =
-    `bind that User to a Role that allows 'create' on ` +
-    `'serviceaccounts/token' with resourceNames ` +
-    `['${call.serviceAccount ?? '<service-account>'}'] and 'create' and ` +
-    `'delete' on 'secrets' in that namespace (see 'RBAC for the mapped user' in the README)`
-  switch (call.operation) {
-    case 'mint':
-      return new ActionError(
-        `${who} may not mint tokens for ServiceAccount ` +
-          `'${call.serviceAccount ?? ''}' in ${ns}: ${role}.`
-      )
-    case 'create-secret':
-      return new ActionError(
-        `${who} may not create the per-run Secret in ${ns}: ${role}.`
-      )
-    case 'delete-secret':
-      return new ActionError(
-        `${who} may not delete the per-run Secret '${call.secretName ?? ''}' ` +
-          `in ${ns}, so the token stays valid until it expires: grant that ` +
-          `User 'delete' on 'secrets' there.`
-      )
-    case 'review':
-      return undefined
-  }
+/** The denied user as a sentence names it. */
+function deniedUser(status: KubeStatus): string {
+  const user = authorizerUser(status)
+  return user ? `'${user}'` : 'the bootstrap identity'
 }
 
 /** ', tried 6 times over 41 s' for a call that was retried, else ''. */
@@ -296,6 +240,7 @@ export function describeApiError(
   const status = httpStatus(error)
   const ns = `namespace '${call.namespace}'`
   const tried = triedText(error)
+  const wording = call.bootstrap?.wording ?? KUBECONFIG_WORDING
   if (status === undefined && isDeadlineError(error)) {
     const limit = (historyOf(error)?.attemptMs ?? ATTEMPT_MS) / 1000
     return new ActionError(
@@ -320,13 +265,13 @@ export function describeApiError(
       return new ActionError(
         `The API server at ${serverName(call.server)} presented a TLS certificate that ` +
           `could not be verified (${code}): put the cluster's CA in the ` +
-          `${call.oidc ? `'certificate-authority-data' input` : `kubeconfig's certificate-authority-data`}.`
+          `${wording.caGoesIn}.`
       )
     }
     if (code && NETWORK_CODES.has(code)) {
       return new ActionError(
         `Could not reach the API server at ${serverName(call.server)} (${code})${tried}: ` +
-          `check the ${call.oidc ? `'server' input` : 'server address in the kubeconfig'} ` +
+          `check the ${wording.serverSetIn} ` +
           `and that this runner can reach it.`
       )
     }
@@ -358,18 +303,21 @@ export function describeApiError(
   // whichever identity was refused.
   const refused = status < 500 ? notRbac(body, call) : undefined
   if (refused) return refused
-  const oidcRefusal =
-    call.oidc && call.operation !== 'review'
-      ? describeOidcRefusal(status, body, call, call.oidc)
-      : undefined
-  if (oidcRefusal) return oidcRefusal
-  if (status === 401) {
-    return new ActionError(
-      `The API server at ${serverName(call.server)} rejected the bootstrap credential ` +
-        `(401 Unauthorized): it is invalid or expired, so refresh the ` +
-        `kubeconfig in the 'kubeconfig' input (or KUBECONFIG).`
-    )
-  }
+  // The bootstrap's own words for a 401 or 403 (which identity it is, where
+  // its fix goes); the minted token's self-checks are worded below.
+  const byBootstrap =
+    call.operation === 'review'
+      ? undefined
+      : wording.refusal({
+          status,
+          operation: call.operation,
+          server: serverName(call.server),
+          namespace: call.namespace,
+          serviceAccount: call.serviceAccount,
+          secretName: call.secretName,
+          user: authorizerUser(body)
+        })
+  if (byBootstrap) return byBootstrap
   // A 403 whose message is not RBAC's own wording (another authorizer, say)
   // keeps the server's words next to the RBAC advice.
   let unusual = ''

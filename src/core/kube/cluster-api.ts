@@ -7,7 +7,7 @@ import {
   type V1BoundObjectReference,
   type V1Secret
 } from '@kubernetes/client-node'
-import type { OidcIdentity } from './api-errors.js'
+import type { BootstrapIdentity } from './bootstrap/kind.js'
 
 interface TokenSpec {
   audiences: string[]
@@ -31,8 +31,8 @@ export interface IssuedToken {
  */
 export interface ClusterApi {
   readonly server: string
-  /** Set when the calls authenticate with the job's GitHub ID token. */
-  readonly oidc?: OidcIdentity
+  /** Who the calls authenticate as, for the sentences their failures get. */
+  readonly bootstrap?: BootstrapIdentity
   /**
    * Creates the Secret. When an earlier attempt may have landed (a timeout,
    * a reset, a 5xx) and the retry finds the name taken, that Secret is the
@@ -66,12 +66,12 @@ export function parseWarningHeader(header: string | undefined): string[] {
 export function connect(
   kc: KubeConfig,
   bounds: CallBounds = mainBounds(),
-  oidc?: OidcIdentity
+  bootstrap?: BootstrapIdentity
 ): ClusterApi {
   const core = kc.makeApiClient(CoreV1Api)
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
-    ...(oidc ? { oidc } : {}),
+    ...(bootstrap ? { bootstrap } : {}),
 
     async createSecret(namespace, body): Promise<V1Secret> {
       const name = body.metadata?.name ?? ''

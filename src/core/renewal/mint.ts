@@ -1,11 +1,13 @@
-import * as fs from 'node:fs'
 import { ActionError } from '../errors.js'
 import { decodeClaims } from '../jwt-claims.js'
 import { maskSecret } from '../masking.js'
 import { httpStatus } from '../kube/api-errors.js'
 import { connect } from '../kube/cluster-api.js'
 import type { CallBounds } from '../kube/deadline.js'
-import { fetchIdToken, oidcKubeConfig } from '../kube/oidc-bootstrap.js'
+import { fetchIdToken } from '../kube/bootstrap/id-token.js'
+import { openInCluster } from '../kube/bootstrap/in-cluster.js'
+import { oidcKubeConfig } from '../kube/bootstrap/oidc.js'
+import type { KubeConfig } from '@kubernetes/client-node'
 import { failureReason } from '../kube/retry.js'
 import type { Minted } from './credential.js'
 import type { RenewalConfig } from './state.js'
@@ -14,10 +16,6 @@ import type { RenewalConfig } from './state.js'
 // retries (the client that asked retries, or the next one does), all
 // within 40 s. Loaded only when a renewal is due, so a cache hit never
 // parses client-node.
-
-/** The ServiceAccount token of the pod the runner runs in; the kubelet rotates it. */
-export const IN_CLUSTER_TOKEN =
-  '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
 function renewalBounds(now = Date.now()): CallBounds {
   return {
@@ -28,28 +26,23 @@ function renewalBounds(now = Date.now()): CallBounds {
   }
 }
 
-/** The bearer that mints: a fresh ID token, or the pod's token file read now. */
-async function bootstrapBearer(
+/**
+ * The client that mints: with a fresh ID token, or as the runner pod's
+ * ServiceAccount, whose token file client-node reads again for the request
+ * (the kubelet rotates it), at the server main used, with the pod's CA.
+ */
+async function bootstrapClient(
   config: RenewalConfig,
   bounds: CallBounds
-): Promise<string> {
+): Promise<KubeConfig> {
   if (config.bootstrap.kind === 'oidc') {
-    return fetchIdToken(config.bootstrap.audience, bounds)
-  }
-  let token: string
-  try {
-    // Re-read at every renewal: the kubelet replaces it before it expires.
-    token = fs.readFileSync(IN_CLUSTER_TOKEN, 'utf8').trim()
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unknown error'
-    throw new ActionError(
-      `The pod's ServiceAccount token file cannot be read (${code}), so no ` +
-        `token was renewed: run the job on a runner pod that mounts its ` +
-        `ServiceAccount token (automountServiceAccountToken).`
+    const idToken = await fetchIdToken(config.bootstrap.audience, bounds)
+    return oidcKubeConfig(
+      { server: config.server, caData: config.caData },
+      idToken
     )
   }
-  maskSecret(token)
-  return token
+  return openInCluster({ server: config.server }).kc
 }
 
 function refused(config: RenewalConfig, error: unknown): ActionError {
@@ -108,11 +101,7 @@ export async function mintRenewal(
   seconds: number
 ): Promise<Minted> {
   const bounds = renewalBounds()
-  const bearer = await bootstrapBearer(config, bounds)
-  const kc = oidcKubeConfig(
-    { server: config.server, caData: config.caData },
-    bearer
-  )
+  const kc = await bootstrapClient(config, bounds)
   const api = connect(kc, bounds)
   let issued
   try {

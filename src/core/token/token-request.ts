@@ -88,7 +88,7 @@ async function bindTarget(
       server: api.server,
       namespace: inputs.namespace,
       serviceAccount: inputs.serviceAccount,
-      oidc: api.oidc
+      bootstrap: api.bootstrap
     })
   }
   record.perRunSecretCreated(anchor.uid)
@@ -123,7 +123,7 @@ export async function mintToken(
     namespace: inputs.namespace,
     serviceAccount: inputs.serviceAccount,
     podName: inputs.bindTo.kind === 'pod' ? inputs.bindTo.name : undefined,
-    oidc: api.oidc
+    bootstrap: api.bootstrap
   }
   const requested = inputs.tokenSeconds ?? lifetime.seconds
   let issued: IssuedToken

@@ -8,6 +8,7 @@ import {
   type FailedCall
 } from '../../../../src/core/kube/api-errors.js'
 import { ActionError } from '../../../../src/core/errors.js'
+import { oidcWording } from '../../../../src/core/kube/bootstrap/oidc.js'
 import {
   apiException,
   socketError,
@@ -363,18 +364,22 @@ describe('apierrors.ts 401 during the self-checks', () => {
 })
 
 describe('api-errors.ts with the OIDC bootstrap (unit, mocked API errors)', () => {
-  const oidc = {
-    audience: 'https://k8s.example.com',
-    issuer: 'https://token.actions.githubusercontent.com'
-  }
+  // The OIDC bootstrap object as its errors see it: who it is, its wording.
+  const oidcBootstrap = (
+    issuer = 'https://token.actions.githubusercontent.com'
+  ): FailedCall['bootstrap'] => ({
+    describe: () => "the job's GitHub ID token",
+    wording: oidcWording('https://k8s.example.com', issuer)
+  })
+  const bootstrap = oidcBootstrap()
   const USER = 'github:octo-org/scanner'
-  const oidcMint: FailedCall = { ...mint, oidc }
+  const oidcMint: FailedCall = { ...mint, bootstrap }
   const oidcCreate: FailedCall = {
     ...createSecret,
     serviceAccount: 'scanner',
-    oidc
+    bootstrap
   }
-  const oidcDelete: FailedCall = { ...deleteSecret, oidc }
+  const oidcDelete: FailedCall = { ...deleteSecret, bootstrap }
   // What the API server answers for every refused ID token, whatever the cause.
   const unauthorized = apiException(401, {
     reason: 'Unauthorized',
@@ -426,7 +431,7 @@ describe('api-errors.ts with the OIDC bootstrap (unit, mocked API errors)', () =
   it('names the issuer the token came from (GitHub Enterprise Server has its own)', () => {
     const message = describe1(unauthorized, {
       ...oidcMint,
-      oidc: { ...oidc, issuer: 'https://ghes.example.com/_services/token' }
+      bootstrap: oidcBootstrap('https://ghes.example.com/_services/token')
     })
     expect(message).toContain(
       'the issuer https://ghes.example.com/_services/token'
@@ -495,7 +500,7 @@ describe('api-errors.ts with the OIDC bootstrap (unit, mocked API errors)', () =
       operation: 'review',
       server: SERVER,
       namespace: 'scans',
-      oidc
+      bootstrap
     })
     expect(message).toContain('does not accept the minted token')
   })

@@ -12,26 +12,28 @@ import {
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as path from 'node:path'
-import { ActionError } from '../../../../src/core/errors.js'
+import { ActionError } from '../../../../../src/core/errors.js'
 import {
   mainBounds,
   type CallBounds
-} from '../../../../src/core/kube/deadline.js'
+} from '../../../../../src/core/kube/deadline.js'
 import {
   GITHUB_ISSUER,
   fetchIdToken,
   idTokenBounds,
-  issuerOf,
+  issuerOf
+} from '../../../../../src/core/kube/bootstrap/id-token.js'
+import {
   oidcKubeConfig,
   openOidc
-} from '../../../../src/core/kube/oidc-bootstrap.js'
-import { redact } from '../../../../src/core/masking.js'
+} from '../../../../../src/core/kube/bootstrap/oidc.js'
+import { redact } from '../../../../../src/core/masking.js'
 import {
   IdTokenStub,
   STUB_ISSUER
-} from '../../../../__fixtures__/id-token-stub.js'
-import { TestRunner } from '../../../../__fixtures__/runner.js'
-import { CA_DATA, SERVER, fakeJwt } from '../../../../__fixtures__/tokens.js'
+} from '../../../../../__fixtures__/id-token-stub.js'
+import { TestRunner } from '../../../../../__fixtures__/runner.js'
+import { CA_DATA, SERVER, fakeJwt } from '../../../../../__fixtures__/tokens.js'
 
 const AUDIENCE = 'https://k8s.example.com'
 let stub: IdTokenStub
@@ -81,7 +83,7 @@ function oneSentence(error: ActionError): string {
   return error.message
 }
 
-describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', () => {
+describe('bootstrap/id-token.ts fetchIdToken (unit, loopback endpoint stand-in)', () => {
   it('asks for the audience, masks the token at once and returns it', async () => {
     Object.assign(process.env, stub.env())
     const token = await fetchIdToken(AUDIENCE, mainBounds())
@@ -327,15 +329,22 @@ describe('oidc-bootstrap.ts fetchIdToken (unit, loopback endpoint stand-in)', ()
   })
 })
 
-describe('oidc-bootstrap.ts client and issuer (unit)', () => {
+describe('bootstrap/oidc.ts client and issuer (unit)', () => {
   it('builds an in-memory client with the ID token as bearer and TLS checks on', async () => {
     Object.assign(process.env, stub.env())
-    const { kc, oidc } = await openOidc(
-      AUDIENCE,
-      { server: SERVER, caData: CA_DATA },
+    const { kc, audience, issuer, ref } = await openOidc(
+      { audience: AUDIENCE, server: SERVER, caData: CA_DATA },
       mainBounds()
     )
-    expect(oidc).toEqual({ audience: AUDIENCE, issuer: STUB_ISSUER })
+    expect({ audience, issuer }).toEqual({
+      audience: AUDIENCE,
+      issuer: STUB_ISSUER
+    })
+    expect(ref).toEqual({
+      source: { kind: 'oidc', audience: AUDIENCE },
+      context: '',
+      server: SERVER
+    })
     expect(kc.getCurrentCluster()).toMatchObject({
       server: SERVER,
       caData: CA_DATA,

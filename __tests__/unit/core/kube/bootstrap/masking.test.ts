@@ -11,15 +11,15 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node'
 import * as yaml from 'js-yaml'
+import { openBootstrap } from '../../../../../src/core/kube/bootstrap/index.js'
 import {
   maskBootstrapCredentials,
-  maskOnTheWire,
-  openBootstrap
-} from '../../../../src/core/kube/bootstrap.js'
-import { mainBounds } from '../../../../src/core/kube/deadline.js'
-import { redact } from '../../../../src/core/masking.js'
-import { TestRunner } from '../../../../__fixtures__/runner.js'
-import { CA_DATA, SERVER, fakeJwt } from '../../../../__fixtures__/tokens.js'
+  maskOnTheWire
+} from '../../../../../src/core/kube/bootstrap/masking.js'
+import { mainBounds } from '../../../../../src/core/kube/deadline.js'
+import { redact } from '../../../../../src/core/masking.js'
+import { TestRunner } from '../../../../../__fixtures__/runner.js'
+import { CA_DATA, SERVER, fakeJwt } from '../../../../../__fixtures__/tokens.js'
 
 let runner: TestRunner
 
@@ -70,7 +70,7 @@ async function prepareRequest(kc: KubeConfig): Promise<string> {
   return context.getHeaders().Authorization ?? ''
 }
 
-describe('bootstrap.ts masks what the kubeconfig holds', () => {
+describe('bootstrap/masking.ts masks what the kubeconfig holds', () => {
   it('masks a token, and a numeric one as its text instead of crashing', async () => {
     const token = unique('static-token')
     await openBootstrap(
@@ -172,7 +172,7 @@ describe('bootstrap.ts masks what the kubeconfig holds', () => {
   })
 })
 
-describe('bootstrap.ts masks what goes on the wire', () => {
+describe('bootstrap/masking.ts masks what goes on the wire', () => {
   it('masks an exec plugin’s token and client key before the request is sent', async () => {
     const token = unique('exec-token')
     const key = pem('RSA PRIVATE KEY')

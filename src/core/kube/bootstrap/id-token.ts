@@ -1,36 +1,21 @@
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as https from 'node:https'
-import { KubeConfig } from '@kubernetes/client-node'
-import { ActionError } from '../errors.js'
-import { jwtPayload } from '../jwt-claims.js'
-import { maskSecret } from '../masking.js'
-import { httpStatus, type OidcIdentity } from './api-errors.js'
-import { historyOf, isDeadlineError, type CallBounds } from './deadline.js'
-import { proxyAgent, proxyFor } from './proxy-agents.js'
-import { failureReason, withRetries } from './retry.js'
+import { ActionError } from '../../errors.js'
+import { jwtPayload } from '../../jwt-claims.js'
+import { maskSecret } from '../../masking.js'
+import { httpStatus } from '../api-errors.js'
+import { historyOf, isDeadlineError, type CallBounds } from '../deadline.js'
+import { proxyAgent, proxyFor } from '../proxy-agents.js'
+import { failureReason, withRetries } from '../retry.js'
 
-/**
- * The zero-secret bootstrap: mint with the job's GitHub ID token for
- * `audience`, as a bearer token against `server`, trusting `caData`.
- */
-export interface OidcInput {
-  audience: string
-  /** `https://` URL of the API server. */
-  server: string
-  /** Base64 PEM CA bundle of that server, as a kubeconfig carries it. */
-  caData: string
-}
+// The job's GitHub ID token, fetched from the runner's endpoint with the
+// environment and node:https only (no Actions toolkit), so the OIDC kind
+// works from any process that has ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN:
+// the action's main and post, and a later helper that re-mints.
 
 /** The issuer of GitHub Actions ID tokens on github.com. */
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com'
-
-/** What the OIDC bootstrap needs to reach the API server. */
-export interface OidcTarget {
-  server: string
-  /** Base64 PEM CA bundle, as in a kubeconfig. */
-  caData: string
-}
 
 const REQUEST_VARIABLES = [
   'ACTIONS_ID_TOKEN_REQUEST_URL',
@@ -105,10 +90,16 @@ function runWithoutIdToken(env: NodeJS.ProcessEnv): string | undefined {
 /**
  * One ID-token request: 10 s an attempt, up to 4 attempts within 30 s and
  * within the step's own deadline, so a silent endpoint costs main at most
- * half of its 60 s and never holds it past its 90 s.
+ * half of its 60 s and never holds it past its 90 s. Never more attempts
+ * than the caller allows: a renewal makes exactly one.
  */
 export function idTokenBounds(step: CallBounds): CallBounds {
-  return { attemptMs: 10_000, attempts: 4, callMs: 30_000, endsAt: step.endsAt }
+  return {
+    attemptMs: 10_000,
+    attempts: Math.min(4, step.attempts),
+    callMs: 30_000,
+    endsAt: step.endsAt
+  }
 }
 
 /** An answer that is not a token: its status, as httpStatus() reads it. */
@@ -297,49 +288,4 @@ export async function fetchIdToken(
   }
   maskSecret(token)
   return token
-}
-
-/**
- * A client configuration that exists only in memory: the server, its CA
- * and the ID token as bearer. It is never serialised, so the ID token never
- * reaches a file (the scanner's kubeconfig gets the CA and server only).
- */
-export function oidcKubeConfig(
-  target: OidcTarget,
-  idToken: string
-): KubeConfig {
-  const kc = new KubeConfig()
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'oidc-bootstrap',
-        server: target.server,
-        caData: target.caData,
-        skipTLSVerify: false
-      }
-    ],
-    users: [{ name: 'github-id-token', token: idToken }],
-    contexts: [
-      {
-        name: 'oidc-bootstrap',
-        cluster: 'oidc-bootstrap',
-        user: 'github-id-token'
-      }
-    ],
-    currentContext: 'oidc-bootstrap'
-  })
-  return kc
-}
-
-/** Fetch (and mask) an ID token and build the in-memory client for it. */
-export async function openOidc(
-  audience: string,
-  target: OidcTarget,
-  bounds: CallBounds
-): Promise<{ kc: KubeConfig; oidc: OidcIdentity }> {
-  const idToken = await fetchIdToken(audience, bounds)
-  return {
-    kc: oidcKubeConfig(target, idToken),
-    oidc: { audience, issuer: issuerOf(idToken) }
-  }
 }

@@ -6,11 +6,11 @@ import * as yaml from 'js-yaml'
 import {
   chooseSource,
   loadBootstrap,
-  pinBootstrap,
   reloadBootstrap
-} from '../../../../src/core/kube/bootstrap.js'
-import { InputError } from '../../../../src/core/errors.js'
-import { TestRunner } from '../../../../__fixtures__/runner.js'
+} from '../../../../../src/core/kube/bootstrap/index.js'
+import { pinBootstrap } from '../../../../../src/core/kube/bootstrap/kubeconfig.js'
+import { InputError } from '../../../../../src/core/errors.js'
+import { TestRunner } from '../../../../../__fixtures__/runner.js'
 
 const SECRET = 'bootstrap-secret-token-value-1234567890'
 
@@ -65,7 +65,7 @@ afterEach(() => {
   else process.env.KUBECONFIG = saved.KUBECONFIG
 })
 
-describe('bootstrap.ts chooseSource', () => {
+describe('bootstrap/ (kubeconfig kinds) chooseSource', () => {
   it('prefers the kubeconfig input over KUBECONFIG', () => {
     expect(chooseSource('apiVersion: v1', { KUBECONFIG: '/a' })).toEqual({
       kind: 'input'
@@ -105,7 +105,7 @@ describe('bootstrap.ts chooseSource', () => {
   })
 })
 
-describe('bootstrap.ts loadBootstrap', () => {
+describe('bootstrap/ (kubeconfig kinds) loadBootstrap', () => {
   const input = { source: { kind: 'input' as const }, context: '' }
 
   it('loads the current context of valid content', () => {
@@ -213,7 +213,7 @@ describe('bootstrap.ts loadBootstrap', () => {
   })
 })
 
-describe('bootstrap.ts pin and reload (post)', () => {
+describe('bootstrap/ (kubeconfig kinds) pin and reload (post)', () => {
   const input = { source: { kind: 'input' as const }, context: '' }
 
   it('pins the context and server main used', () => {
@@ -235,7 +235,7 @@ describe('bootstrap.ts pin and reload (post)', () => {
   })
 })
 
-describe('bootstrap.ts refuses what would resolve against the workspace (F12)', () => {
+describe('bootstrap/ (kubeconfig kinds) refuses what would resolve against the workspace (F12)', () => {
   const input = { source: { kind: 'input' as const }, context: '' }
   const savedWorkspace = process.env.GITHUB_WORKSPACE
 
@@ -375,7 +375,7 @@ describe('bootstrap.ts refuses what would resolve against the workspace (F12)', 
   })
 })
 
-describe('bootstrap.ts refuses credentials in URLs (F2)', () => {
+describe('bootstrap/ (kubeconfig kinds) refuses credentials in URLs (F2)', () => {
   const input = { source: { kind: 'input' as const }, context: '' }
 
   it.each([
@@ -448,7 +448,7 @@ describe('bootstrap.ts refuses credentials in URLs (F2)', () => {
   })
 })
 
-describe('bootstrap.ts sends credentials only over TLS (R2)', () => {
+describe('bootstrap/ (kubeconfig kinds) sends credentials only over TLS (R2)', () => {
   const input = { source: { kind: 'input' as const }, context: '' }
 
   function withServer(server: string, proxyUrl?: string): string {
