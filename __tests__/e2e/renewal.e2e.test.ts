@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { REPO, anchorsIn, createScanSetup } from './support/cluster.ts'
 import { NODE_NAME, kubectlWith, untilRunning } from './support/exec.ts'
+import { clockAhead } from './support/faketime.ts'
 import { useRunners } from './support/hooks.ts'
 import {
   grantOidcMinter,
@@ -27,13 +28,6 @@ import {
 } from './support/oidc-cluster.ts'
 import { leaksOf, type StepResult } from './support/runner.ts'
 
-/** libfaketime from Debian's `faketime` package (.ci/run installs it). */
-const LIBFAKETIME = [
-  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/faketime/libfaketime.so.1'
-].find((file) => fs.existsSync(file))
-
 let cluster: OidcCluster
 let namespace: string
 let scratch: string
@@ -41,11 +35,7 @@ const newRunner = useRunners()
 const steps: StepResult[] = []
 
 beforeAll(async () => {
-  if (!LIBFAKETIME) {
-    throw new Error(
-      'libfaketime is missing: install the Debian package faketime (.ci/run does)'
-    )
-  }
+  clockAhead('+1s') // fails the file at once when libfaketime is missing
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'est-renewal-e2e-'))
   cluster = await startOidcCluster()
   namespace = (await createScanSetup(cluster.admin, { minter: false }))
@@ -89,13 +79,7 @@ function stepEnv(
   return {
     HOME: scratch,
     ...(options.idToken === false ? {} : cluster.idTokenEndpoint.env()),
-    ...(options.ahead
-      ? {
-          LD_PRELOAD: LIBFAKETIME ?? '',
-          FAKETIME: options.ahead,
-          FAKETIME_DONT_FAKE_MONOTONIC: '1'
-        }
-      : {})
+    ...(options.ahead ? clockAhead(options.ahead) : {})
   }
 }
 
