@@ -9,7 +9,8 @@
 // Go binary and the API server another process, so their clocks stay
 // real). How many tokens exist is counted from what the API server says:
 // the credential-id (jti) its SelfSubjectReview reports for each client.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import * as readline from 'node:readline'
 import { CoreV1Api } from '@kubernetes/client-node'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -323,6 +324,72 @@ describe('renew-every: a kubeconfig that renews its token inside the job', () =>
       }
     }
   }, 120_000)
+
+  it('the Python kubernetes client, in one process, refreshes through the helper when the token is due', async () => {
+    const site = path.join(REPO, '.cache', 'python-kubernetes')
+    if (!fs.existsSync(path.join(site, 'kubernetes'))) {
+      throw new Error(
+        `the Python kubernetes client is missing: pip install --target ${site} kubernetes (.ci/run does)`
+      )
+    }
+    const runner = newRunner(cluster.idTokenEndpoint.env())
+    const main = await runner.main(renewInputs())
+    steps.push(main)
+    expect(main.code).toBe(0)
+    const file = main.outputs.kubeconfig ?? ''
+    // One clock for the Python process and the helpers it starts, read
+    // from this file on every call, so the test moves it mid-process.
+    const clock = path.join(scratch, 'python-clock')
+    fs.writeFileSync(clock, '+0')
+    const ahead = clockAhead('+0')
+    Reflect.deleteProperty(ahead, 'FAKETIME')
+    const python = spawn(
+      'python3',
+      [
+        path.join(import.meta.dirname, 'support', 'python-client.py'),
+        file,
+        namespace
+      ],
+      {
+        env: {
+          ...stepEnv(),
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          PYTHONPATH: site,
+          ...ahead,
+          FAKETIME_TIMESTAMP_FILE: clock,
+          FAKETIME_NO_CACHE: '1'
+        },
+        stdio: ['pipe', 'pipe', 'pipe']
+      }
+    )
+    let stderr = ''
+    python.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const lines = readline
+      .createInterface({ input: python.stdout })
+      [Symbol.asyncIterator]()
+    const call = async (): Promise<{ pods: string[]; jti: string }> => {
+      python.stdin.write('go\n')
+      const next = await lines.next()
+      if (next.done) throw new Error(`python ended: ${stderr}`)
+      return JSON.parse(next.value) as { pods: string[]; jti: string }
+    }
+    const requests = cluster.idTokenEndpoint.requests.length
+    const first = await call()
+    expect(first.pods).toEqual(['app-pod-1'])
+    expect(first.jti).toBe(`JTI=${main.outputs['credential-id'] ?? ''}`)
+    fs.writeFileSync(clock, '+9m')
+    const later = await call()
+    expect(later.pods).toEqual(['app-pod-1'])
+    expect(later.jti).toMatch(/^JTI=/)
+    expect(later.jti).not.toBe(first.jti)
+    expect(cluster.idTokenEndpoint.requests.length).toBe(requests + 1)
+    python.stdin.end()
+    await new Promise((resolve) => python.on('close', resolve))
+    expect(stderr).toBe('')
+    const post = await runner.post(renewInputs())
+    steps.push(post)
+    expect(post.stdout).toContain('The job minted 2 tokens')
+  }, 90_000)
 
   it('refuses renew-every with a stored kubeconfig found on the runner, naming renew-every', async () => {
     const runner = newRunner(cluster.idTokenEndpoint.env())
