@@ -312,6 +312,12 @@ describe('renew-every: a kubeconfig that renews its token inside the job', () =>
     expect(after.stdout).toBe('')
     expect(after.stderr).toContain('post step ran')
 
+    // Nothing secret in the helper's sentences either.
+    for (const said of [noIdToken.stderr, over.stderr, after.stderr]) {
+      for (const secret of [token1, token2, endpoint.requestToken]) {
+        expect(said).not.toContain(secret)
+      }
+    }
     // Nothing secret in any step's output.
     for (const step of steps) {
       for (const secret of [
