@@ -3,6 +3,8 @@
 
 export declare const ROOT: string
 export declare const README: string
+/** README.md, then docs/*.md, as absolute paths. */
+export declare function documents(): string[]
 
 export type SnippetKind =
   | 'workflow'
@@ -36,7 +38,6 @@ export declare function yamlBlocks(
 export declare function classify(doc: unknown): SnippetKind
 export declare function snippets(file?: string): Snippet[]
 export declare function snippetsOf(markdown: string, source: string): Snippet[]
-export declare function workflowSnippets(file?: string): Snippet[]
 export declare function toSource(
   snippet: Snippet,
   line: number,

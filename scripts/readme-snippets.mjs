@@ -18,7 +18,8 @@
 //   kubernetes  `apiVersion:` and `kind:`  not a workflow: not checked here
 //   other       anything else              an error: teach this module the shape
 //
-// Positions in the wrapped text map back to README.md with toSource().
+// Positions in the wrapped text map back to the Markdown file (README.md,
+// docs/*.md: documents()) with toSource().
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,6 +30,22 @@ export const ROOT = path.resolve(
   '..'
 )
 export const README = path.join(ROOT, 'README.md')
+
+/**
+ * The Markdown files users copy YAML from: README.md, then docs/*.md (where
+ * the README's longer sections moved), as absolute paths.
+ */
+export function documents() {
+  const docs = path.join(ROOT, 'docs')
+  return [
+    README,
+    ...fs
+      .readdirSync(docs)
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => path.join(docs, f))
+  ]
+}
 
 /** The keys a job takes besides runs-on, steps and uses (a fragment of a job). */
 const JOB_KEYS = new Set([
@@ -169,11 +186,6 @@ export function snippetsOf(markdown, source) {
       indent: wrap.indent
     }
   })
-}
-
-/** The workflow-shaped snippets only (those with a `workflow`). */
-export function workflowSnippets(file = README) {
-  return snippets(file).filter((s) => s.workflow !== undefined)
 }
 
 /**

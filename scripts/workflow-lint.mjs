@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The workflow checkers users run, over every workflow a user reads or
 // copies: actionlint (with shellcheck) and zizmor (offline) over
-// .github/workflows/, examples/workflows/ and each workflow-shaped README
-// snippet (scripts/readme-snippets.mjs); zizmor also over action.yml and
+// .github/workflows/, examples/workflows/ and each workflow-shaped snippet
+// of README.md and docs/*.md (scripts/readme-snippets.mjs); zizmor also over action.yml and
 // .github/dependabot.yml. Every finding prints as one line that names the
-// file and line it is in (README.md:<line> for a snippet), and as a GitHub
+// file and line it is in (README.md:<line> or docs/<page>.md:<line> for a
+// snippet), and as a GitHub
 // annotation when run by GitHub Actions. Exit 1 on any finding.
 //
 //   node scripts/workflow-lint.mjs            install the pinned tools if needed, then check
@@ -33,7 +34,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findGo } from './go.mjs'
-import { workflowSnippets, snippets, toSource } from './readme-snippets.mjs'
+import { documents, snippets, toSource } from './readme-snippets.mjs'
 
 export const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -52,7 +53,6 @@ export const ZIZMOR_DIR = path.join(ROOT, '.cache', 'zizmor')
 export const ZIZMOR_BIN = path.join(ZIZMOR_DIR, 'bin', 'zizmor')
 export const ZIZMOR_CONFIG = path.join(ROOT, '.github', 'zizmor.yml')
 
-const README = path.join(ROOT, 'README.md')
 const PLACEHOLDER = /(uses:\s*)((?:<org>|your-org)\/ephemeral-scan-token@v1)/g
 
 const log = (msg) => console.log(`workflow-lint: ${msg}`)
@@ -337,7 +337,7 @@ function zizmor(bin, snippetList, scratch) {
 
 /** Run both checkers; returns the findings (empty when clean). */
 export function check() {
-  const all = snippets(README)
+  const all = documents().flatMap((file) => snippets(file))
   const unknown = all
     .filter((s) => s.kind === 'invalid' || s.kind === 'other')
     .map((s) =>
@@ -352,7 +352,7 @@ export function check() {
           : 'a YAML snippet of no known shape (scripts/readme-snippets.mjs)'
       )
     )
-  const list = workflowSnippets(README)
+  const list = all.filter((s) => s.workflow !== undefined)
   const shellcheck = findShellcheck()
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'workflow-lint-'))
   try {
@@ -402,7 +402,7 @@ function cli(argv) {
       )
   }
   log(
-    `actionlint ${ACTIONLINT_VERSION}${checked.shellcheck ? ' + shellcheck' : ''} and zizmor ${ZIZMOR_VERSION} over ${checked.workflows} workflow files, ${checked.snippets} README snippets and action.yml: ${found.length} finding${found.length === 1 ? '' : 's'} (${seconds(started)} s)`
+    `actionlint ${ACTIONLINT_VERSION}${checked.shellcheck ? ' + shellcheck' : ''} and zizmor ${ZIZMOR_VERSION} over ${checked.workflows} workflow files, ${checked.snippets} README and docs/ snippets and action.yml: ${found.length} finding${found.length === 1 ? '' : 's'} (${seconds(started)} s)`
   )
   return found.length === 0 ? 0 : 1
 }

@@ -422,6 +422,30 @@ describe('main.ts', () => {
       expect(warnings[0]).toMatch(/capped the token at max-duration \(1h\)/)
     })
 
+    it("masks the github-token wherever duration: auto's warning would quote it", async () => {
+      // The one redaction of GitHub's words: main registers the token and
+      // prints the warning through redact (job-facts.ts keeps no copy).
+      const token = 'ghs_unitTestTokenInAWarning0123456789ab'
+      inputs({
+        duration: 'auto',
+        'github-token': token,
+        'job-context': '{"check_run_id": 7}'
+      })
+      // An API URL that carries the token: the "could not be reached" clause names it.
+      process.env.GITHUB_API_URL = `http://127.0.0.1:1/${token}`
+      await run()
+      const warnings = runner.commands('warning')
+      expect(warnings.join('\n')).toContain('could not be reached')
+      expect(warnings.join('\n')).toContain('http://127.0.0.1:1/***')
+      const leaks = runner
+        .everything()
+        .split('\n')
+        .filter(
+          (line) => line.includes(token) && !line.startsWith('::add-mask::')
+        )
+      expect(leaks).toEqual([])
+    })
+
     it('repeats warnings the API server sent with the token', async () => {
       api.requestToken.mockImplementation(async () => ({
         ...issued(minted.token, 1800),

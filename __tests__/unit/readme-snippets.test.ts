@@ -5,13 +5,16 @@ import {
   parseWorkflow
 } from '@actions/workflow-parser'
 import {
+  documents,
+  README,
   snippets,
   snippetsOf,
   locate,
   type Snippet
 } from '../../scripts/readme-snippets.mjs'
 
-// Users copy the README's YAML. Every snippet that is a workflow or a part of
+// Users copy the YAML of the README and of docs/*.md. Every snippet that is a
+// workflow or a part of
 // one (jobs, a job, steps, job keys) must load with GitHub's own workflow
 // parser as the workflow it stands for; scripts/readme-snippets.mjs decides
 // the shape and the wrapping, and scripts/workflow-lint.mjs runs actionlint
@@ -32,22 +35,33 @@ async function loadErrors(snippet: Snippet): Promise<string[]> {
   return errors.map((message) => locate(snippet, message))
 }
 
-const all = snippets()
+const all = documents().flatMap((file) => snippets(file))
 const workflows = all.filter((s) => s.workflow !== undefined)
 
-describe('README.md YAML snippets', () => {
+describe('README.md and docs/*.md YAML snippets', () => {
   it('are each of a known shape (a workflow or part of one, or Kubernetes objects)', () => {
     const unknown = all
       .filter((s) => s.kind === 'invalid' || s.kind === 'other')
-      .map((s) => `README.md:${s.line}: ${s.kind} ${s.error ?? ''}`)
+      .map((s) => `${s.source}:${s.line}: ${s.kind} ${s.error ?? ''}`)
     expect(unknown).toEqual([])
-    // Both quick starts, the permission block, the reusable job, the step
-    // examples, the `if:` and the caller at least.
-    expect(workflows.length).toBeGreaterThanOrEqual(8)
-    expect(all.filter((s) => s.kind === 'kubernetes').length).toBeGreaterThan(0)
+    const inReadme = snippets(README)
+    // Both quick starts, the permission block, the step examples, the `if:`
+    // and the caller at least; the reusable job moved to docs/lifetime.md.
+    expect(
+      inReadme.filter((s) => s.workflow !== undefined).length
+    ).toBeGreaterThanOrEqual(7)
+    expect(
+      inReadme.filter((s) => s.kind === 'kubernetes').length
+    ).toBeGreaterThan(0)
+    // docs/ is read too: the reusable job and the container-action step.
+    const kindsIn = (file: string): string[] =>
+      workflows.filter((s) => s.source === file).map((s) => s.kind)
+    expect(kindsIn('docs/lifetime.md')).toContain('workflow')
+    expect(kindsIn('docs/container-jobs.md')).toContain('steps')
+    expect(workflows.length).toBeGreaterThanOrEqual(9)
   })
 
-  it.each(workflows.map((s) => [`README.md:${s.line} (${s.kind})`, s]))(
+  it.each(workflows.map((s) => [`${s.source}:${s.line} (${s.kind})`, s]))(
     '%s loads with GitHub’s workflow parser',
     async (_, snippet) => {
       expect(await loadErrors(snippet as Snippet)).toEqual([])

@@ -36,8 +36,6 @@ export interface GitHubApi {
   /** undefined when the token cannot be used; `unusable` says why. */
   readonly octokit: Octokit | undefined
   readonly unusable?: string
-  /** Takes the token out of text; the token itself is not a field, so logging this object cannot print it. */
-  readonly scrub: (text: string) => string
 }
 
 /** Where this run is: the runner's `GITHUB_*` / `RUNNER_NAME` variables. */
@@ -85,9 +83,7 @@ export function connectGitHub(options: GitHubApiOptions): GitHubApi {
   const token = options.token.trim()
   const common = {
     apiUrl,
-    timeoutMs: options.timeoutMs ?? GITHUB_CALL_TIMEOUT_MS,
-    scrub: (text: string): string =>
-      token === '' ? text : text.split(token).join('***')
+    timeoutMs: options.timeoutMs ?? GITHUB_CALL_TIMEOUT_MS
   }
   if (token === '') {
     return {
@@ -179,7 +175,11 @@ function forbidden(headers: Record<string, unknown>, words: CallWords): string {
   )
 }
 
-/** One short clause for a failed call; never the token, never the response body. */
+/**
+ * One short clause for a failed call, never the response body. A socket
+ * error's own words are kept: main registered the token with maskSecret
+ * before any GitHub call and prints these clauses through redact.
+ */
 function failure(
   api: GitHubApi,
   error: unknown,
@@ -198,7 +198,7 @@ function failure(
     const cause = rootMessage(error)
     return {
       ok: false,
-      why: `the GitHub API at ${api.apiUrl} could not be reached${cause ? `: ${api.scrub(cause)}` : ''}`
+      why: `the GitHub API at ${api.apiUrl} could not be reached${cause ? `: ${cause}` : ''}`
     }
   }
   const headers = failed.response.headers ?? {}

@@ -1,5 +1,5 @@
 import { httpStatus } from './api-errors.js'
-import { abortWith, mainBounds, type CallBounds } from './deadline.js'
+import { mainBounds, type CallBounds } from './deadline.js'
 import { CoreV1Api } from './endpoints.js'
 import { withRetries } from './retry.js'
 import {
@@ -82,7 +82,7 @@ export function connect(
           try {
             return await core.createNamespacedSecret(
               { namespace, body },
-              abortWith(signal)
+              signal
             )
           } catch (error) {
             if (httpStatus(error) === 409 && attempt.mayHaveApplied) {
@@ -107,7 +107,7 @@ export function connect(
                 // The uid precondition makes sure we only ever delete our own Secret.
                 body: uid ? { preconditions: { uid } } : {}
               },
-              abortWith(signal)
+              signal
             )
             return 'deleted'
           } catch (error) {
@@ -136,7 +136,7 @@ export function connect(
                 spec
               }
             },
-            abortWith(signal)
+            signal
           )
       )
       const status = response.data.status

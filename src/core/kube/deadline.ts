@@ -1,11 +1,3 @@
-import {
-  Observable,
-  type ConfigurationOptions,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext
-} from '@kubernetes/client-node'
-
 /**
  * How long one Kubernetes call may take, retries included. Every call of a
  * step also ends by the step's own deadline (`endsAt`), so a server that
@@ -61,25 +53,6 @@ export function postBounds(now: number = Date.now()): CallBounds {
     callMs: 55_000,
     endsAt: now + 55_000
   }
-}
-
-/**
- * Per-attempt client options that abort the request when `signal` fires: a
- * server that accepts the connection but never answers must not keep the
- * socket (and so the process) alive: node:https alone waits for ever.
- */
-export function abortWith(signal: AbortSignal): ConfigurationOptions {
-  // The object API hands options to the observable layer, so the middleware
-  // answers with client-node's (promise-backed) Observable.
-  const abort: ObservableMiddleware = {
-    pre: (context: RequestContext): Observable<RequestContext> => {
-      context.setSignal(signal)
-      return new Observable(Promise.resolve(context))
-    },
-    post: (response: ResponseContext): Observable<ResponseContext> =>
-      new Observable(Promise.resolve(response))
-  }
-  return { middleware: [abort], middlewareMergeStrategy: 'append' }
 }
 
 /** True for the abort a deadline causes. */

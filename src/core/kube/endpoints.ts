@@ -7,12 +7,10 @@ import {
   type AuthorizationV1ApiCreateSelfSubjectAccessReviewRequest,
   type AuthorizationV1ApiCreateSelfSubjectRulesReviewRequest,
   type Configuration,
-  type ConfigurationOptions,
   type CoreV1ApiCreateNamespacedSecretRequest,
   type CoreV1ApiCreateNamespacedServiceAccountTokenRequest,
   type CoreV1ApiDeleteNamespacedSecretRequest,
   type HttpMethod,
-  type ObservableMiddleware,
   type ResponseContext,
   type V1APIGroupList,
   type V1APIResourceList,
@@ -25,66 +23,35 @@ import {
 import { send } from './https-transport.js'
 
 // The six endpoints the action calls, as client-node API classes: build them
-// with `kc.makeApiClient(CoreV1Api)` exactly like the generated ones, with the
-// same method signatures. They run on client-node's own machinery (the
-// configuration makeApiClient hands over: server, KubeConfig authentication,
-// User-Agent middleware, ApiException), only without the generated classes,
-// whose object serializer drags every Kubernetes model and API group into
-// the bundle (0.9 of 2.5 MB) for six calls, and sent by https-transport.ts
-// instead of undici (see there why).
+// with `kc.makeApiClient(CoreV1Api)` like the generated ones, with the same
+// method names and request objects; the second argument is the attempt's
+// AbortSignal (see deadline.ts), which the generated ones would take as a
+// middleware in their ConfigurationOptions. They run on client-node's own
+// machinery (the configuration makeApiClient hands over: server,
+// KubeConfig authentication, User-Agent middleware, ApiException), only
+// without the generated classes, whose object serializer drags every
+// Kubernetes model and API group into the bundle (0.9 of 2.5 MB) for six
+// calls, and sent by https-transport.ts instead of undici (see there why).
 
 type Query = Record<string, string | number | boolean | undefined>
 
-/** Call-time middleware joins the configured one as mergeConfiguration does. */
-function middlewareFor(
-  configuration: Configuration,
-  options?: ConfigurationOptions
-): ObservableMiddleware[] {
-  const extra = options?.middleware
-  if (!extra) return configuration.middleware
-  switch (options.middlewareMergeStrategy ?? 'replace') {
-    case 'append':
-      return [...configuration.middleware, ...extra]
-    case 'prepend':
-      return [...extra, ...configuration.middleware]
-    case 'replace':
-      return extra
-    default:
-      throw new Error(
-        `Unrecognized middleware merge strategy '${String(options.middlewareMergeStrategy)}'`
-      )
-  }
-}
-
-/** Timestamps the generated deserializer turns into Dates (the fields our types read as Date). */
-function reviveDates(object: unknown): void {
-  if (!object || typeof object !== 'object') return
-  const { metadata, status } = object as {
-    metadata?: Record<string, unknown>
-    status?: Record<string, unknown>
-  }
-  for (const [holder, key] of [
-    [metadata, 'creationTimestamp'],
-    [metadata, 'deletionTimestamp'],
-    [status, 'expirationTimestamp']
-  ] as const) {
-    const value = holder?.[key]
-    if (holder && typeof value === 'string') holder[key] = new Date(value)
-  }
-  const fields = metadata?.managedFields
-  if (Array.isArray(fields)) {
-    for (const field of fields as Record<string, unknown>[]) {
-      if (typeof field.time === 'string') field.time = new Date(field.time)
-    }
+/**
+ * The one timestamp the action reads as a Date (a TokenRequest's expiry),
+ * revived as the generated deserializer would; nothing else is read.
+ */
+function reviveExpiry(object: unknown): void {
+  const status = (object as { status?: Record<string, unknown> } | null)?.status
+  const value = status?.expirationTimestamp
+  if (status && typeof value === 'string') {
+    status.expirationTimestamp = new Date(value)
   }
 }
 
 /**
  * One request the way a generated client-node method makes it: JSON body,
- * middleware pre, send (authenticated by the KubeConfig), middleware post
- * (in reverse), then the data for 2xx or an ApiException (401 without a
- * body, as generated). Call-time options may add middleware or change the
- * server; authentication always comes from the KubeConfig.
+ * the configured middleware's pre (makeApiClient's User-Agent), send
+ * (authenticated by the KubeConfig, aborted by `signal`), its post, then
+ * the data for 2xx or an ApiException (401 without a body, as generated).
  */
 async function call<T>(
   configuration: Configuration,
@@ -92,10 +59,9 @@ async function call<T>(
   path: string,
   query: Query,
   body: unknown,
-  options?: ConfigurationOptions
+  signal: AbortSignal
 ): Promise<HttpInfo<T>> {
-  const server = options?.baseServer ?? configuration.baseServer
-  const context = server.makeRequestContext(path, method)
+  const context = configuration.baseServer.makeRequestContext(path, method)
   context.setHeaderParam('Accept', 'application/json, */*;q=0.8')
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined) context.setQueryParam(name, String(value))
@@ -108,10 +74,10 @@ async function call<T>(
   if (!(kc instanceof KubeConfig)) {
     throw new Error('endpoints.ts API objects are made with kc.makeApiClient')
   }
-  const middleware = middlewareFor(configuration, options)
+  const middleware = configuration.middleware
   let request = context
   for (const m of middleware) request = await m.pre(request).toPromise()
-  let response: ResponseContext = await send(kc, request)
+  let response: ResponseContext = await send(kc, request, signal)
   for (const m of [...middleware].reverse()) {
     response = await m.post(response).toPromise()
   }
@@ -128,7 +94,7 @@ async function call<T>(
     )
   }
   const data = JSON.parse(await response.body.text()) as T
-  reviveDates(data)
+  reviveExpiry(data)
   return new HttpInfo(status, response.headers, response.body, data)
 }
 
@@ -157,7 +123,7 @@ export class CoreV1Api {
 
   async createNamespacedSecret(
     param: CoreV1ApiCreateNamespacedSecretRequest,
-    options?: ConfigurationOptions
+    signal: AbortSignal
   ): Promise<V1Secret> {
     const { namespace, body, ...query } = param
     const info = await call<V1Secret>(
@@ -166,14 +132,14 @@ export class CoreV1Api {
       `/api/v1/namespaces/${segment(namespace)}/secrets`,
       query,
       body,
-      options
+      signal
     )
     return info.data
   }
 
   async deleteNamespacedSecret(
     param: CoreV1ApiDeleteNamespacedSecretRequest,
-    options?: ConfigurationOptions
+    signal: AbortSignal
   ): Promise<V1Status> {
     const { name, namespace, body, ...query } = param
     const info = await call<V1Status>(
@@ -182,29 +148,27 @@ export class CoreV1Api {
       `/api/v1/namespaces/${segment(namespace)}/secrets/${segment(name)}`,
       query,
       body,
-      options
+      signal
     )
     return info.data
   }
 
   /** Discovery of the core group (`/api/v1`). */
-  async getAPIResources(
-    options?: ConfigurationOptions
-  ): Promise<V1APIResourceList> {
+  async getAPIResources(signal: AbortSignal): Promise<V1APIResourceList> {
     const info = await call<V1APIResourceList>(
       this.configuration,
       'GET',
       '/api/v1',
       {},
       undefined,
-      options
+      signal
     )
     return info.data
   }
 
   createNamespacedServiceAccountTokenWithHttpInfo(
     param: CoreV1ApiCreateNamespacedServiceAccountTokenRequest,
-    options?: ConfigurationOptions
+    signal: AbortSignal
   ): Promise<HttpInfo<AuthenticationV1TokenRequest>> {
     const { name, namespace, body, ...query } = param
     return call<AuthenticationV1TokenRequest>(
@@ -213,7 +177,7 @@ export class CoreV1Api {
       `/api/v1/namespaces/${segment(namespace)}/serviceaccounts/${segment(name)}/token`,
       query,
       body,
-      options
+      signal
     )
   }
 }
@@ -228,7 +192,7 @@ export class AuthenticationV1Api {
 
   async createSelfSubjectReview(
     param: AuthenticationV1ApiCreateSelfSubjectReviewRequest,
-    options?: ConfigurationOptions
+    signal: AbortSignal
   ): Promise<V1SelfSubjectReview> {
     const { body, ...query } = param
     const info = await call<V1SelfSubjectReview>(
@@ -237,7 +201,7 @@ export class AuthenticationV1Api {
       '/apis/authentication.k8s.io/v1/selfsubjectreviews',
       query,
       body,
-      options
+      signal
     )
     return info.data
   }
@@ -253,7 +217,7 @@ export class AuthorizationV1Api {
 
   async createSelfSubjectAccessReview(
     param: AuthorizationV1ApiCreateSelfSubjectAccessReviewRequest,
-    options?: ConfigurationOptions
+    signal: AbortSignal
   ): Promise<V1SelfSubjectAccessReview> {
     const { body, ...query } = param
     const info = await call<V1SelfSubjectAccessReview>(
@@ -262,14 +226,14 @@ export class AuthorizationV1Api {
       '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
       query,
       body,
-      options
+      signal
     )
     return info.data
   }
 
   async createSelfSubjectRulesReview(
     param: AuthorizationV1ApiCreateSelfSubjectRulesReviewRequest,
-    options?: ConfigurationOptions
+    signal: AbortSignal
   ): Promise<V1SelfSubjectRulesReview> {
     const { body, ...query } = param
     const info = await call<V1SelfSubjectRulesReview>(
@@ -278,7 +242,7 @@ export class AuthorizationV1Api {
       '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
       query,
       body,
-      options
+      signal
     )
     return info.data
   }
@@ -292,16 +256,14 @@ export class ApisApi {
     this.configuration = configuration
   }
 
-  async getAPIVersions(
-    options?: ConfigurationOptions
-  ): Promise<V1APIGroupList> {
+  async getAPIVersions(signal: AbortSignal): Promise<V1APIGroupList> {
     const info = await call<V1APIGroupList>(
       this.configuration,
       'GET',
       '/apis',
       {},
       undefined,
-      options
+      signal
     )
     return info.data
   }
@@ -317,7 +279,7 @@ export class CustomObjectsApi {
 
   async getAPIResources(
     param: { group: string; version: string },
-    options?: ConfigurationOptions
+    signal: AbortSignal
   ): Promise<V1APIResourceList> {
     const info = await call<V1APIResourceList>(
       this.configuration,
@@ -325,7 +287,7 @@ export class CustomObjectsApi {
       `/apis/${segment(param.group)}/${segment(param.version)}`,
       {},
       undefined,
-      options
+      signal
     )
     return info.data
   }

@@ -74,11 +74,14 @@ function headersOf(response: http.IncomingMessage): Record<string, string> {
 /**
  * One request as client-node's fetch library would send it, authenticated
  * and secured by `kc`; resolves with the whole response body read, rejects
- * with Node's socket or TLS error (its `code` says which) or the abort.
+ * with Node's socket or TLS error (its `code` says which) or, when `signal`
+ * fires, its reason: a server that accepts the connection and never
+ * answers must not keep the socket (and so the process) alive.
  */
 export async function send(
   kc: KubeConfig,
-  request: RequestContext
+  request: RequestContext,
+  signal: AbortSignal
 ): Promise<ResponseContext> {
   const url = new URL(request.getUrl())
   const options: https.RequestOptions = {}
@@ -106,7 +109,6 @@ export async function send(
     if (value !== undefined) headers[name] = String(value).replace(TRIM, '')
   }
   if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body)
-  const signal = request.getSignal() ?? undefined
   const client = url.protocol === 'http:' ? http : https
   // socks-proxy-agent drops the host when it starts TLS through its tunnel,
   // and Node would then check the certificate against 'localhost': check it
@@ -135,11 +137,11 @@ export async function send(
       // for a proxy tunnel; this settles it either way.
       const abort = (): void => {
         outgoing.destroy()
-        reject(signal?.reason as Error)
+        reject(signal.reason as Error)
       }
-      signal?.addEventListener('abort', abort, { once: true })
+      signal.addEventListener('abort', abort, { once: true })
       stopListening = (): void => {
-        signal?.removeEventListener('abort', abort)
+        signal.removeEventListener('abort', abort)
       }
       outgoing.once('response', resolve)
       outgoing.on('error', reject)

@@ -1,4 +1,4 @@
-import { abortWith, mainBounds, type CallBounds } from './deadline.js'
+import { mainBounds, type CallBounds } from './deadline.js'
 import {
   ApisApi,
   AuthenticationV1Api,
@@ -97,7 +97,7 @@ export function connectAsToken(
   /** Each group's preferred version, asked once. */
   const preferredVersions = (): Promise<Map<string, string>> => {
     groups ??= withRetries('API discovery', bounds, (signal) =>
-      kc.makeApiClient(ApisApi).getAPIVersions(abortWith(signal))
+      kc.makeApiClient(ApisApi).getAPIVersions(signal)
     ).then(
       (list) =>
         new Map(
@@ -121,7 +121,7 @@ export function connectAsToken(
               kind: 'SelfSubjectReview'
             }
           },
-          abortWith(signal)
+          signal
         )
       )
       const user = review.status?.userInfo
@@ -157,7 +157,7 @@ export function connectAsToken(
                 spec
               }
             },
-            abortWith(signal)
+            signal
           )
       )
       return {
@@ -180,7 +180,7 @@ export function connectAsToken(
                 spec: { namespace }
               }
             },
-            abortWith(signal)
+            signal
           )
       )
       return {
@@ -194,7 +194,7 @@ export function connectAsToken(
       let list
       if (group === '') {
         list = await withRetries('API discovery', bounds, (signal) =>
-          kc.makeApiClient(CoreV1Api).getAPIResources(abortWith(signal))
+          kc.makeApiClient(CoreV1Api).getAPIResources(signal)
         )
       } else {
         const version = (await preferredVersions()).get(group)
@@ -205,7 +205,7 @@ export function connectAsToken(
           (signal) =>
             kc
               .makeApiClient(CustomObjectsApi)
-              .getAPIResources({ group, version }, abortWith(signal))
+              .getAPIResources({ group, version }, signal)
         )
       }
       return list.resources.map((r) => ({

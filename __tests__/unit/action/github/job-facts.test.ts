@@ -298,7 +298,6 @@ describe('job-facts.ts (unit, against a loopback GitHub API stand-in)', () => {
   it('keeps no copy of the token where logging the connection would print it', () => {
     const gh = connectGitHub({ token: TOKEN, apiUrl: 'http://127.0.0.1:1' })
     expect(inspect(gh, { depth: 6, showHidden: true })).not.toContain(TOKEN)
-    expect(gh.scrub(`Bearer ${TOKEN}!`)).toBe('Bearer ***!')
   })
 
   it('makes no call with an empty github-token', async () => {

@@ -79,8 +79,8 @@ describe('can-i-lines.ts', () => {
     ['list pods --namespace=other', { namespace: 'other' }]
   ])(
     // kubectl's words, except that TYPE/X with a well-known subresource X is
-    // read RBAC's way (pods/exec), as the README documents; kubectl itself
-    // would read X as an object name.
+    // read RBAC's way (pods/exec), as the README and docs/proof.md document;
+    // kubectl itself would read X as an object name.
     'reads %p as documented',
     (line, expected) => {
       expect(parseCheck('expect-allowed', line, 'scan')).toMatchObject(expected)

@@ -101,7 +101,10 @@ export interface BootstrapKind<S extends BootstrapSource = BootstrapSource> {
    * when the request points at something this kind must refuse.
    */
   find(request: BootstrapRequest): S | undefined
-  /** Main: load, check and mask it (InputError before any network call). */
+  /**
+   * Main: load, check and mask it; what is wrong with its inputs is an
+   * InputError before any call to the API server.
+   */
   open(
     ref: BootstrapRef<S>,
     request: BootstrapRequest,
