@@ -397,6 +397,44 @@ describe('renew-every: a kubeconfig that renews its token inside the job', () =>
     expect(post.stdout).toContain('The job minted 2 tokens')
   }, 90_000)
 
+  it('says in one sentence when the ID token is refused and when the per-run Secret is gone', async () => {
+    const endpoint = cluster.idTokenEndpoint
+    const runner = newRunner(endpoint.env())
+    const main = await runner.main(renewInputs())
+    steps.push(main)
+    expect(main.code).toBe(0)
+    const file = main.outputs.kubeconfig ?? ''
+    try {
+      // An ID token the API server refuses (expired a minute ago).
+      endpoint.mintOptions = { lifetimeSeconds: -60 }
+      const refused = await kubectlWith(file, ['get', 'pods'], {
+        env: stepEnv({ ahead: '+9m' })
+      })
+      expect(refused.code).not.toBe(0)
+      expect(refused.stderr).toContain(
+        "ephemeral-scan-token credential helper: The API server refused the job's GitHub ID token (audience"
+      )
+      expect(refused.stderr).not.toMatch(/\n\s+at /)
+    } finally {
+      endpoint.reset()
+    }
+    // The per-run Secret deleted behind the job's back: every token is revoked.
+    const [secret] = await anchorsIn(cluster.admin, namespace)
+    await cluster.admin
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedSecret({ namespace, name: secret ?? '' })
+    const gone = await kubectlWith(file, ['get', 'pods'], {
+      env: stepEnv({ ahead: '+9m' })
+    })
+    expect(gone.code).not.toBe(0)
+    expect(gone.stderr).toContain(
+      `The per-run Secret ${namespace}/${secret ?? ''} is gone or was replaced`
+    )
+    const post = await runner.post(renewInputs())
+    steps.push(post)
+    expect(post.code).toBe(0)
+  }, 90_000)
+
   it('refuses renew-every with a stored kubeconfig found on the runner, naming renew-every', async () => {
     const runner = newRunner(cluster.idTokenEndpoint.env())
     fs.mkdirSync(path.join(runner.home, '.kube'))
