@@ -112,7 +112,7 @@ module.exports = {
         path: '^src/(credential/|core/renewal/(?!mint\\.ts|setup\\.ts|report\\.ts))'
       },
       to: {
-        path: '^src/core/(kube|token|proof)/|(^|/)node_modules/@kubernetes/',
+        path: '^src/core/(kube|token|proof)/|^src/core/renewal/mint\\.ts$|(^|/)node_modules/@kubernetes/',
         dependencyTypesNot: ['dynamic-import']
       }
     },
