@@ -71,7 +71,17 @@ export function connect(
   const core = kc.makeApiClient(CoreV1Api)
   return {
     server: kc.getCurrentCluster()?.server ?? '(unknown server)',
-    ...(bootstrap ? { bootstrap } : {}),
+    // Only the describing half travels with every call and every failure:
+    // the kubeconfig (with the bootstrap credential or the ID token) stays
+    // with the caller, so no future log line about a call can print it.
+    ...(bootstrap
+      ? {
+          bootstrap: {
+            describe: () => bootstrap.describe(),
+            wording: bootstrap.wording
+          }
+        }
+      : {}),
 
     async createSecret(namespace, body): Promise<V1Secret> {
       const name = body.metadata?.name ?? ''

@@ -8,6 +8,7 @@ import {
   type KubeconfigKind
 } from './kubeconfig.js'
 import type { Bootstrap, BootstrapRef } from './kind.js'
+import { InputError } from '../../errors.js'
 
 type InClusterSource = { kind: 'in-cluster' }
 
@@ -31,6 +32,15 @@ export interface InClusterValues {
 function serviceServer(env: NodeJS.ProcessEnv): string {
   const host = env.KUBERNETES_SERVICE_HOST ?? ''
   const port = env.KUBERNETES_SERVICE_PORT ?? ''
+  // client-node would build 'https://HOST:undefined', which is no URL, and
+  // send nothing; 'https://HOST:' would mean port 443, a server nobody named.
+  if (!host || !port) {
+    throw new InputError(
+      `The in-cluster bootstrap needs both KUBERNETES_SERVICE_HOST and ` +
+        `KUBERNETES_SERVICE_PORT, as the kubelet sets them in a Pod: run the ` +
+        `step in the Pod's own environment or give the 'kubeconfig' input.`
+    )
+  }
   const scheme = ['80', '8080', '8001'].includes(port) ? 'http' : 'https'
   return `${scheme}://${net.isIPv6(host) ? `[${host}]` : host}:${port}`
 }
@@ -78,6 +88,7 @@ function inClusterKind(
     kind: 'in-cluster',
     find: ({ env }) =>
       env.KUBERNETES_SERVICE_HOST &&
+      env.KUBERNETES_SERVICE_PORT &&
       fs.existsSync(values.tokenFile ?? `${ACCOUNT_DIR}/token`)
         ? { kind: 'in-cluster' }
         : undefined,

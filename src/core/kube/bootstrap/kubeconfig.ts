@@ -36,7 +36,12 @@ export function refuseDisabledTlsChecks(
   caGoesIn = 'the kubeconfig',
   env: NodeJS.ProcessEnv = process.env
 ): void {
-  if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+  // Node obeys only its own process.env; `env` is what a front door passes
+  // for the rest of the checks. Either one turning checks off is refused.
+  if (
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0' ||
+    env.NODE_TLS_REJECT_UNAUTHORIZED === '0'
+  ) {
     throw new InputError(
       `NODE_TLS_REJECT_UNAUTHORIZED=0 is set for this step, which would turn ` +
         `off certificate checks for the bootstrap credential and the new token: ` +

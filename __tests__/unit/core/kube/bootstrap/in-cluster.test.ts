@@ -87,4 +87,25 @@ describe('bootstrap/in-cluster.ts openInCluster (unit, files only)', () => {
       openInCluster({ ...values, caFile: path.join(root, 'none') }, env)
     ).toThrow(/certificate-authority file named in the in-cluster/)
   })
+
+  it('refuses a Service environment without a port instead of naming port 443 (review finding)', () => {
+    const { KUBERNETES_SERVICE_HOST } = env
+    expect(() => openInCluster(values, { KUBERNETES_SERVICE_HOST })).toThrow(
+      /needs both KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT/
+    )
+    expect(() =>
+      openInCluster(values, { KUBERNETES_SERVICE_PORT: '6443' })
+    ).toThrow(InputError)
+  })
+
+  it("refuses NODE_TLS_REJECT_UNAUTHORIZED=0 in the process's own environment, whatever env it is given (review finding)", () => {
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
+    try {
+      expect(() => openInCluster(values, env)).toThrow(
+        /NODE_TLS_REJECT_UNAUTHORIZED=0/
+      )
+    } finally {
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED
+    }
+  })
 })
