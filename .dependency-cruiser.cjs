@@ -2,6 +2,9 @@
 //
 //   src/action/, src/cli/   front doors: the only code that may use a CI
 //                           toolkit (@actions/*); they may import the core
+//   src/credential/         the third front door, the credential helper a
+//                           renewing kubeconfig runs: the core only, no
+//                           toolkit (it runs inside kubectl, not a step)
 //   src/core/               CI-agnostic; talks to its host through ports.ts
 //     core/*.ts             leaves: errors, masking, ports, the run record
 //     core/kube/            Kubernetes calls, transport, retries, errors
@@ -42,17 +45,17 @@ module.exports = {
       name: 'core-not-front-doors',
       severity: 'error',
       comment:
-        'The core may not import a front door (src/action/, src/cli/): pass what it needs in.',
+        'The core may not import a front door (src/action/, src/cli/, src/credential/): pass what it needs in.',
       from: { path: '^src/core/' },
-      to: { path: '^src/(action|cli)/' }
+      to: { path: '^src/(action|cli|credential)/' }
     },
     {
       name: 'front-doors-apart',
       severity: 'error',
       comment:
-        'The action and the CLI share code only through the core: move what both need into src/core/.',
-      from: { path: '^src/(action|cli)/' },
-      to: { path: '^src/(action|cli)/', pathNot: '^src/$1/' }
+        'The action, the CLI and the credential helper share code only through the core: move what they need into src/core/.',
+      from: { path: '^src/(action|cli|credential)/' },
+      to: { path: '^src/(action|cli|credential)/', pathNot: '^src/$1/' }
     },
     {
       name: 'kube-not-domain',
@@ -98,6 +101,19 @@ module.exports = {
       to: {
         path: '^src/',
         pathNot: '^src/core/(errors|jwt-claims|masking|names|ports)\\.ts$'
+      }
+    },
+    {
+      name: 'renewal-cache-hit-light',
+      severity: 'error',
+      comment:
+        'The credential helper runs before every kubectl command: on a cache hit it may not load client-node or the Kubernetes layer. Only core/renewal/mint.ts (imported on demand) reaches them.',
+      from: {
+        path: '^src/(credential/|core/renewal/(?!mint\\.ts|setup\\.ts|report\\.ts))'
+      },
+      to: {
+        path: '^src/core/(kube|token|proof)/|^src/core/renewal/mint\\.ts$|(^|/)node_modules/@kubernetes/',
+        dependencyTypesNot: ['dynamic-import']
       }
     },
     {

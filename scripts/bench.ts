@@ -56,6 +56,67 @@ function cluster(command: 'up' | 'down'): void {
   if (result.status !== 0) throw new Error(`cluster ${command} failed`)
 }
 
+/**
+ * The credential helper a renewing kubeconfig runs before every kubectl
+ * command, on a cache hit (the common case), against starting Node at all
+ * (`node -e 0`), alternated pair by pair. The directory is laid out as
+ * main writes it (docs/renewal.md), with a token that is not due.
+ */
+function helperBench(pairs: number): { helper: number[]; node: number[] } {
+  const dir = path.join(work, 'ephemeral-scan-token-0123456789abcdef01234567')
+  fs.mkdirSync(dir, { mode: 0o700 })
+  fs.chmodSync(dir, 0o700)
+  const now = Math.floor(Date.now() / 1000)
+  const part = (value: unknown): string =>
+    Buffer.from(JSON.stringify(value)).toString('base64url')
+  const write = (name: string, value: unknown): void => {
+    fs.writeFileSync(path.join(dir, name), JSON.stringify(value), {
+      mode: 0o600
+    })
+  }
+  write('renewal.json', {
+    version: 1,
+    server: 'https://127.0.0.1:6443',
+    caData: Buffer.from('-----BEGIN CERTIFICATE-----').toString('base64'),
+    namespace: 'bench',
+    serviceAccount: 'scanner',
+    audiences: [],
+    secret: {
+      name: 'ephemeral-scan-token-1-1-0011223344',
+      uid: '0b5c2d1e-3f4a-4b6c-8d9e-0f1a2b3c4d5e'
+    },
+    windowEnd: now + 3600,
+    tokenSeconds: 600,
+    bootstrap: { kind: 'oidc', audience: 'bench' }
+  })
+  write('token.json', {
+    version: 1,
+    token: `${part({ alg: 'RS256' })}.${part({ sub: 'bench' })}.c2ln`,
+    issuedAt: now,
+    expiresAt: now + 600
+  })
+  const helperArgs = [path.join(REPO, 'dist', 'credential.js'), dir]
+  const once = (args: string[]): number => {
+    const started = process.hrtime.bigint()
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8' })
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e9
+    if (result.status !== 0) {
+      throw new Error(`${args.join(' ')} failed: ${result.stderr}`)
+    }
+    return elapsed
+  }
+  once(helperArgs) // warm-up
+  once(['-e', '0'])
+  const helper: number[] = []
+  const node: number[] = []
+  for (let i = 0; i < pairs; i++) {
+    if (i % 2 === 1) node.push(once(['-e', '0']))
+    helper.push(once(helperArgs))
+    if (i % 2 === 0) node.push(once(['-e', '0']))
+  }
+  return { helper, node }
+}
+
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const started = process.hrtime.bigint()
   const result = await run()
@@ -320,6 +381,7 @@ try {
   const kubectlRequests = await requestsDuring(adminFile, kubectlToken)
   const dist = distBytes()
   const ratio = median(main) / median(kube)
+  const cacheHit = helperBench(Math.max(PAIRS, 10))
 
   console.log(`
 ephemeral-scan-token bench: ${PAIRS} pairs after one warm-up, default inputs
@@ -347,7 +409,13 @@ API requests, one run: ${mainRequests.total + postRequests.total} (main ${mainRe
   main: ${mainRequests.which.join('\n        ')}
   post: ${postRequests.which.join('\n        ')}
 API requests, kubectl create token: ${kubectlRequests.total}
-  ${kubectlRequests.which.join('\n  ')}`)
+  ${kubectlRequests.which.join('\n  ')}
+
+renew-every's credential helper, cache hit (${cacheHit.helper.length} pairs; target <= 2.5x node -e 0):
+                          median     min       max
+helper (cache hit)     ${seconds(median(cacheHit.helper))}  ${seconds(Math.min(...cacheHit.helper))}  ${seconds(Math.max(...cacheHit.helper))}
+node -e 0              ${seconds(median(cacheHit.node))}  ${seconds(Math.min(...cacheHit.node))}  ${seconds(Math.max(...cacheHit.node))}
+helper / node -e 0: ${(median(cacheHit.helper) / median(cacheHit.node)).toFixed(2)}×`)
 } finally {
   cluster('down')
   fs.rmSync(work, { recursive: true, force: true })

@@ -231,7 +231,9 @@ const result = await esbuild.build({
   entryPoints: {
     main: 'src/action/entry/main.ts',
     post: 'src/action/entry/post.ts',
-    cli: 'src/cli/main.ts'
+    cli: 'src/cli/main.ts',
+    // The credential helper a kubeconfig written with renew-every runs.
+    credential: 'src/credential/entry.ts'
   },
   outdir: DIST,
   chunkNames: 'chunk-[hash]',
@@ -285,6 +287,30 @@ for (const [name, output] of Object.entries(result.metafile.outputs)) {
   const github = inputs.some((input) => /@actions[\\/]github[\\/]/.test(input))
   if (undici.length > 0 && !github) {
     throw new Error(`package: ${name} bundles undici (${undici[0]})`)
+  }
+}
+// The credential helper runs before every kubectl command of a renewing
+// job: what it loads on a cache hit (its static imports, chunks included)
+// must not hold client-node, which only the renewal chunk, imported on
+// demand, may load.
+{
+  const outputs = result.metafile.outputs
+  const seen = new Set()
+  const queue = ['dist/credential.js']
+  while (queue.length > 0) {
+    const name = queue.pop()
+    if (seen.has(name) || !outputs[name]) continue
+    seen.add(name)
+    for (const input of Object.keys(outputs[name].inputs)) {
+      if (/@kubernetes[\\/]client-node/.test(input)) {
+        throw new Error(
+          `package: the credential helper's cache hit loads ${input} through ${name}`
+        )
+      }
+    }
+    for (const { path: next, kind } of outputs[name].imports) {
+      if (kind === 'import-statement') queue.push(next)
+    }
   }
 }
 // esbuild writes .js files as ES modules; Node needs to be told so.

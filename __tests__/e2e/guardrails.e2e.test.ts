@@ -26,6 +26,8 @@ import {
   tokenIn,
   type CommandResult
 } from './support/cluster.ts'
+import { kubectlWith } from './support/exec.ts'
+import { clockAhead } from './support/faketime.ts'
 import { useRunners } from './support/hooks.ts'
 import {
   reviewSelf,
@@ -695,3 +697,54 @@ describe.each(BOOTSTRAPS)(
     )
   }
 )
+
+describe('renewal (renew-every) under the guardrails, bootstrapped from the job ID token', () => {
+  it('main mints, the helper renews for a later kubectl (bound to the prefixed Secret, within 6h10m), post revokes', async () => {
+    const runner = newRunner(cluster.idTokenEndpoint.env())
+    const inputs = stepInputs({
+      ...BOOTSTRAPS[1]![1](),
+      duration: '6h10m',
+      'max-duration': '6h10m',
+      'renew-every': '10m'
+    })
+    const main = await runner.main(inputs)
+    steps.push(main)
+    expect(complaints(main)).toEqual([])
+    expect(main.code).toBe(0)
+    expect(main.outputs['expires-in']).toBe('22200')
+    expect(main.outputs['token-lifetime']).toBe('600')
+    const file = main.outputs.kubeconfig ?? ''
+    // A later step 9 minutes on (by the helper's clock): the first token is
+    // due, so the helper mints as github:123456789, which the guardrails let
+    // through only because the token is for the scanner, bound to the
+    // prefixed per-run Secret and within 22200 s.
+    const requests = cluster.idTokenEndpoint.requests.length
+    const whoami = await kubectlWith(file, ['auth', 'whoami', '-o', 'json'], {
+      env: {
+        HOME: scratch,
+        ...cluster.idTokenEndpoint.env(),
+        ...clockAhead('+9m')
+      }
+    })
+    expect(whoami.stderr).toBe('')
+    expect(whoami.code).toBe(0)
+    const review = JSON.parse(whoami.stdout) as {
+      status: { userInfo: { extra?: Record<string, string[]> } }
+    }
+    const seen =
+      review.status.userInfo.extra?.[
+        'authentication.kubernetes.io/credential-id'
+      ]?.[0]
+    expect(seen).toMatch(/^JTI=/)
+    expect(seen).not.toBe(`JTI=${main.outputs['credential-id'] ?? ''}`)
+    expect(cluster.idTokenEndpoint.requests.length).toBe(requests + 1)
+
+    const post = await runner.post(inputs)
+    steps.push(post)
+    expect(post.code).toBe(0)
+    expect(complaints(post)).toEqual([])
+    expect(shown(post)).toContainEqual(
+      expect.stringContaining('The job minted 2 tokens')
+    )
+  }, 90_000)
+})

@@ -3,7 +3,8 @@ import { InputError, quoted } from '../core/errors.js'
 import { parseChecks } from '../core/proof/can-i-lines.js'
 import type { AccessCheck } from '../core/kube/token-api.js'
 import type { StateExpectations } from '../core/run-record.js'
-import type { DurationRequest } from '../core/token/lifetime.js'
+import { MIN_SECONDS, type DurationRequest } from '../core/token/lifetime.js'
+import { parseDuration } from '../core/token/duration.js'
 import type { BindTo } from '../core/token/token-request.js'
 import type { ExcessPrivilegeMode } from '../core/proof/prove-token.js'
 import {
@@ -66,6 +67,8 @@ export interface Inputs {
   jobContext: string
   /** The job's timeout-minutes when the workflow cannot be read. */
   jobTimeoutMinutes: number | undefined
+  /** `renew-every` in seconds: each token's lifetime; undefined = no renewal. */
+  renewEverySeconds: number | undefined
 }
 
 function input(name: string): string {
@@ -81,6 +84,60 @@ function booleanInput(name: string, fallback: boolean): boolean {
     `Input '${name}' is ${quoted(raw)}, which is not a boolean: use true or false.`
   )
 }
+
+/**
+ * `renew-every`: empty (no renewal) or a duration of at least 10m, with a
+ * bootstrap a later step can use again without a stored credential (the
+ * OIDC inputs, or in-cluster, checked once the source is known) and the
+ * per-run Secret every renewed token is bound to, so post's one delete
+ * revokes them all.
+ */
+function parseRenewEvery(
+  raw: string,
+  kubeconfig: string,
+  bindTo: BindTo,
+  outputToken: boolean
+): number | undefined {
+  if (raw === '') return undefined
+  const seconds = parseDuration('renew-every', raw)
+  if (seconds < MIN_SECONDS) {
+    throw new InputError(
+      `Input 'renew-every' is ${quoted(raw)}, but the API server's minimum ` +
+        `token lifetime is 600s (10m): set 'renew-every' to 10m or more, or ` +
+        `leave it empty for one token that lasts the job.`
+    )
+  }
+  if (kubeconfig.trim() !== '') {
+    throw new InputError(RENEW_NEEDS_REUSABLE_BOOTSTRAP)
+  }
+  if (bindTo.kind !== 'secret') {
+    throw new InputError(
+      `Input 'renew-every' needs 'bind-to: secret', because the per-run ` +
+        `Secret is what revokes every renewed token at once in the post ` +
+        `step: remove 'bind-to' or 'renew-every'.`
+    )
+  }
+  if (outputToken) {
+    throw new InputError(
+      `Inputs 'renew-every' and 'output-token' are exclusive: the 'token' ` +
+        `output would be only the first token, which stops working after ` +
+        `'renew-every', so use the kubeconfig (it renews) or remove 'renew-every'.`
+    )
+  }
+  return seconds
+}
+
+/**
+ * Why `renew-every` refuses a stored kubeconfig (the input, KUBECONFIG or
+ * ~/.kube/config): every renewal in a later step would need that credential
+ * again, and the action never leaves a long-lived credential on disk.
+ */
+export const RENEW_NEEDS_REUSABLE_BOOTSTRAP =
+  `Input 'renew-every' cannot renew with a stored kubeconfig, because ` +
+  `every renewal in a later step would need that long-lived credential on ` +
+  `disk: use the OIDC inputs ('oidc-audience', 'server', ` +
+  `'certificate-authority-data') or run the job on a runner pod in the ` +
+  `cluster, or remove 'renew-every'.`
 
 const OIDC_INPUTS = [
   'oidc-audience',
@@ -158,6 +215,13 @@ export function getInputs(): Inputs {
   const kubeconfig = getKubeconfigInput()
   const context = input('context')
   const oidc = parseOidc(kubeconfig, context)
+  const outputToken = booleanInput('output-token', false)
+  const renewEverySeconds = parseRenewEvery(
+    input('renew-every'),
+    kubeconfig,
+    bindTo,
+    outputToken
+  )
   return {
     serviceAccount: checkObjectName(
       'service-account',
@@ -174,7 +238,7 @@ export function getInputs(): Inputs {
     ...(oidc ? { oidc } : {}),
     exportKubeconfig: booleanInput('export-kubeconfig', true),
     cleanup,
-    outputToken: booleanInput('output-token', false),
+    outputToken,
     verify: booleanInput('verify', true),
     expectAllowed: parseChecks(
       'expect-allowed',
@@ -189,7 +253,8 @@ export function getInputs(): Inputs {
     excessPrivilege: parseExcessPrivilege(input('excess-privilege')),
     githubToken: input('github-token'),
     jobContext: input('job-context'),
-    jobTimeoutMinutes: parseJobTimeoutMinutes(input('job-timeout-minutes'))
+    jobTimeoutMinutes: parseJobTimeoutMinutes(input('job-timeout-minutes')),
+    renewEverySeconds
   }
 }
 

@@ -8,13 +8,39 @@ import { describeHeld } from '../core/token/lifetime.js'
 import type { Inputs } from './inputs.js'
 import type { RunState } from '../core/run-record.js'
 
+/** With `renew-every`: the window the kubeconfig renews in, and each token's lifetime. */
+export interface Renewal {
+  /** Each token's lifetime, seconds: min(renew-every, the window). */
+  tokenSeconds: number
+  /** How long the job may use the cluster (`duration` or `auto`), seconds. */
+  windowSeconds: number
+  /** The window's end, seconds since the epoch. */
+  windowEnd: number
+}
+
+function windowEndText(renewal: Renewal): string {
+  return rfc3339(new Date(renewal.windowEnd * 1000))
+}
+
 /** The log lines that say what was minted; never the token itself. */
-export function logMint(lifetime: Lifetime, minted: MintedToken): void {
+export function logMint(
+  lifetime: Lifetime,
+  minted: MintedToken,
+  renewal?: Renewal
+): void {
   core.info(`Minted a token for ${minted.username} (${lifetime.reason}).`)
   core.info(`Bound to: ${minted.boundTo}.`)
   core.info(
     `Expires at ${rfc3339(minted.expiration)} (in ${formatDuration(minted.expiresIn)}).`
   )
+  if (renewal) {
+    core.info(
+      `The kubeconfig renews it: a new token every ` +
+        `${formatDuration(renewal.tokenSeconds)} or so, each bound to the ` +
+        `same Secret, until ${windowEndText(renewal)} (in ` +
+        `${formatDuration(renewal.windowSeconds)}); then it refuses.`
+    )
+  }
   core.info(
     `credential-id (jti, as the audit log records it): ${minted.credentialId}`
   )
@@ -47,16 +73,28 @@ export function setOutputs(
   lifetime: Lifetime,
   minted: MintedToken,
   file: string,
-  runnerTemp: string
+  runnerTemp: string,
+  renewal?: Renewal
 ): void {
   core.setOutput('kubeconfig', file)
+  // A container action cannot run the helper (no Node at that path, no
+  // ID-token variables), and a static token for the whole window would
+  // undo renewal: with renewal there is no container kubeconfig.
   core.setOutput(
     'container-kubeconfig',
-    containerKubeconfigPath(file, runnerTemp)
+    renewal ? '' : containerKubeconfigPath(file, runnerTemp)
   )
   core.setOutput('lifetime-source', lifetime.source)
-  core.setOutput('expiration', rfc3339(minted.expiration))
-  core.setOutput('expires-in', String(minted.expiresIn))
+  // With renewal, what a user plans around: the window's end.
+  core.setOutput(
+    'expiration',
+    renewal ? windowEndText(renewal) : rfc3339(minted.expiration)
+  )
+  core.setOutput(
+    'expires-in',
+    String(renewal ? renewal.windowSeconds : minted.expiresIn)
+  )
+  core.setOutput('token-lifetime', String(minted.expiresIn))
   core.setOutput('credential-id', minted.credentialId)
   core.setOutput('service-account', minted.username)
   if (inputs.outputToken) core.setOutput('token', minted.token)

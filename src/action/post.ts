@@ -15,6 +15,7 @@ import {
 import { redact } from '../core/masking.js'
 import { heldWords } from './outputs.js'
 import { UntrustedStateError } from '../core/run-record.js'
+import { mintReport } from '../core/renewal/report.js'
 import { getRunState } from './state.js'
 import { writePostSummary } from './summary.js'
 
@@ -42,6 +43,13 @@ export async function run(): Promise<void> {
       core.info(`The job ${held}.`)
       return
     }
+    // Read before cleanup removes the directory: how many tokens the
+    // renewing kubeconfig minted, only reported (the delete revokes them).
+    const minted =
+      state.renewEvery !== undefined && state.kubeconfigDir
+        ? mintReport(state.kubeconfigDir)
+        : []
+    for (const line of minted) core.info(line)
     const report = await cleanUp(
       state,
       async () => {
@@ -63,7 +71,11 @@ export async function run(): Promise<void> {
     for (const problem of report.problems) core.warning(redact(problem))
     core.info(`The job ${held}.`)
     await writePostSummary(
-      [...lines, ...report.problems.map((p) => `Problem: ${redact(p)}`)],
+      [
+        ...minted,
+        ...lines,
+        ...report.problems.map((p) => `Problem: ${redact(p)}`)
+      ],
       report.revoked,
       held
     )

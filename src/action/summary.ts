@@ -7,6 +7,7 @@ import { rfc3339 } from '../core/kube/formats.js'
 import type { Lifetime } from '../core/token/lifetime.js'
 import type { MintedToken } from '../core/token/token-request.js'
 import type { Inputs } from './inputs.js'
+import type { Renewal } from './outputs.js'
 
 // The step summary holds only facts that are safe to publish: never the
 // token, never the kubeconfig content.
@@ -23,24 +24,36 @@ export interface MintFacts {
   grantedSeconds: number
   expiration: string
   credentialId: string
+  /** With renew-every: the kubeconfig renews, each token's life, until when. */
+  renewal?: string
 }
 
 export function mintFacts(
   inputs: Inputs,
   lifetime: Lifetime,
-  minted: MintedToken
+  minted: MintedToken,
+  renewal?: Renewal
 ): MintFacts {
   return {
     username: minted.username,
     namespace: inputs.namespace,
     audiences: inputs.audiences,
     boundTo: minted.boundTo,
-    requestedSeconds: lifetime.seconds,
+    requestedSeconds: renewal?.tokenSeconds ?? lifetime.seconds,
     lifetimeReason: lifetime.reason,
     lifetimeSource: lifetime.source,
     grantedSeconds: minted.expiresIn,
     expiration: rfc3339(minted.expiration),
-    credentialId: minted.credentialId
+    credentialId: minted.credentialId,
+    ...(renewal
+      ? {
+          renewal:
+            `yes: the kubeconfig renews the token every ` +
+            `${formatDuration(renewal.tokenSeconds)} or so (each bound to the ` +
+            `same Secret) until ${rfc3339(new Date(renewal.windowEnd * 1000))}, ` +
+            `then refuses`
+        }
+      : {})
   }
 }
 
@@ -85,8 +98,9 @@ export async function writeMainSummary(
       'How the lifetime was decided',
       `${facts.lifetimeReason} (lifetime-source: ${facts.lifetimeSource})`
     ],
-    ['Expires at', facts.expiration],
-    ['Credential id (jti, as in the audit log)', facts.credentialId]
+    [facts.renewal ? 'First token expires at' : 'Expires at', facts.expiration],
+    ['Credential id (jti, as in the audit log)', facts.credentialId],
+    ...(facts.renewal ? [['Renewal', facts.renewal]] : [])
   ])
   if (proof && proof.checks.length > 0) {
     summary.addHeading('Permission checks', 3).addTable([

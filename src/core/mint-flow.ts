@@ -1,7 +1,7 @@
-// The CI-agnostic part of minting, in the order both front doors run it:
-// the action's main step (src/action/main.ts) and the CLI's mint
-// (src/cli/mint.ts) call these, and add only what their CI shows (outputs,
-// summary, the JSON object).
+// The CI-agnostic part of minting, in the order the action's main step
+// runs it (src/action/main.ts, which since renewal runs the same calls
+// itself, with renew-every's between them): the CLI's mint (src/cli/mint.ts)
+// calls these, and adds only what its CI shows (the JSON object).
 import { currentCluster, type Bootstrap } from './kube/bootstrap/index.js'
 import { connect, type ClusterApi } from './kube/cluster-api.js'
 import { rollbackBounds, type CallBounds } from './kube/deadline.js'

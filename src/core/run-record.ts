@@ -28,6 +28,12 @@ export interface RunState {
   /** What the API server granted, for post's "held 12m of 25m". */
   grantedSeconds?: number
   lifetimeSource?: LifetimeSource
+  /**
+   * With `renew-every`: each token's lifetime, seconds. `expiration` and
+   * `grantedSeconds` are then the window's, and post reads the record of
+   * minted tokens in the kubeconfig directory.
+   */
+  renewEvery?: number
 }
 
 /**
@@ -84,6 +90,7 @@ export class RunRecord {
     expiration: string
     grantedSeconds: number
     lifetimeSource: LifetimeSource
+    renewEvery?: number
   }): void {
     Object.assign(this.state, facts)
     this.save()
@@ -158,7 +165,8 @@ const FIELDS = new Set<string>([
   'mintedAt',
   'expiration',
   'grantedSeconds',
-  'lifetimeSource'
+  'lifetimeSource',
+  'renewEvery'
 ])
 const LIFETIME_SOURCES = new Set<string>([
   'duration',
@@ -332,6 +340,15 @@ function checkMint(value: Json): void {
     if (time !== undefined && (typeof time !== 'string' || !isRfc3339(time))) {
       throw new UntrustedStateError(`its field '${key}' is not a timestamp`)
     }
+  }
+  const renew = value.renewEvery
+  if (
+    renew !== undefined &&
+    (!Number.isSafeInteger(renew) || (renew as number) < 600)
+  ) {
+    throw new UntrustedStateError(
+      "its field 'renewEvery' is not a token lifetime in seconds"
+    )
   }
   const granted = value.grantedSeconds
   if (

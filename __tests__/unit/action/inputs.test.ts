@@ -271,6 +271,36 @@ describe('inputs.ts', () => {
         { ...OIDC, context: 'ci' },
         'context',
         /remove 'context'/
+      ],
+      [
+        'renew-every below the API server minimum',
+        { ...OIDC, 'renew-every': '5m' },
+        'renew-every',
+        /minimum token lifetime is 600s/
+      ],
+      [
+        'renew-every that is not a duration',
+        { ...OIDC, 'renew-every': 'hourly' },
+        'renew-every',
+        /not a duration/
+      ],
+      [
+        'renew-every with a stored kubeconfig',
+        { 'renew-every': '10m', kubeconfig: 'apiVersion: v1' },
+        'renew-every',
+        /long-lived credential on disk: use the OIDC inputs/
+      ],
+      [
+        'renew-every without the per-run Secret',
+        { ...OIDC, 'renew-every': '10m', 'bind-to': 'none' },
+        'renew-every',
+        /needs 'bind-to: secret'/
+      ],
+      [
+        'renew-every with output-token',
+        { ...OIDC, 'renew-every': '10m', 'output-token': 'true' },
+        'renew-every',
+        /exclusive/
       ]
     ])(
       'rejects %s with one sentence naming the input',
@@ -332,6 +362,17 @@ describe('inputs.ts', () => {
   })
 
   describe('valid inputs', () => {
+    it('reads renew-every: empty is off, a duration is seconds', () => {
+      runner.setInputs({ 'service-account': 'scanner', ...OIDC })
+      expect(getInputs().renewEverySeconds).toBeUndefined()
+      runner.setInputs({
+        'service-account': 'scanner',
+        ...OIDC,
+        'renew-every': '15m'
+      })
+      expect(getInputs().renewEverySeconds).toBe(900)
+    })
+
     it('applies the documented defaults when only service-account is set', () => {
       runner.setInputs({ 'service-account': 'scanner' })
       expect(getInputs()).toMatchObject({

@@ -115,6 +115,17 @@ describe('state.ts verifyRunState (R1: forged state)', () => {
   it('trusts the record main makes', () => {
     expect(verdict(genuine())).toBe('trusted')
     expect(verdict({})).toBe('trusted')
+    expect(verdict(genuine({ renewEvery: 600 }))).toBe('trusted')
+  })
+
+  it.each([
+    ['a string', '600'],
+    ['below 10m', 599],
+    ['a fraction', 600.5]
+  ])('reads a renewEvery that is %s as untrusted', (_what, renewEvery) => {
+    expect(verdict({ ...genuine(), renewEvery })).toBe(
+      "its field 'renewEvery' is not a token lifetime in seconds"
+    )
   })
 
   it.each<[string, Partial<RunState> | Record<string, unknown>, RegExp]>([

@@ -47,7 +47,7 @@ export function isOwnKubeconfigDir(dir: string, runnerTemp: string): boolean {
 }
 
 /** The certificate authority as base64 PEM, whether the bootstrap had data or a file. */
-function caData(cluster: Cluster): string | undefined {
+export function caData(cluster: Cluster): string | undefined {
   if (cluster.caData) return cluster.caData
   if (cluster.caFile) {
     return fs.readFileSync(cluster.caFile).toString('base64')
@@ -64,6 +64,15 @@ export function buildKubeconfig(
   token: string,
   namespace: string
 ): Record<string, unknown> {
+  return buildKubeconfigFor(cluster, { token }, namespace)
+}
+
+/** The same, with any user entry: a static token, or renewal's exec credential. */
+export function buildKubeconfigFor(
+  cluster: Cluster,
+  user: Record<string, unknown>,
+  namespace: string
+): Record<string, unknown> {
   const clusterEntry: Record<string, string> = { server: cluster.server }
   const ca = caData(cluster)
   if (ca) clusterEntry['certificate-authority-data'] = ca
@@ -74,7 +83,7 @@ export function buildKubeconfig(
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: ENTRY_NAME, cluster: clusterEntry }],
-    users: [{ name: ENTRY_NAME, user: { token } }],
+    users: [{ name: ENTRY_NAME, user }],
     contexts: [
       {
         name: ENTRY_NAME,

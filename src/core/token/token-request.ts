@@ -32,6 +32,11 @@ export interface MintRequest {
   bindTo: BindTo
   /** Who makes the per-run Secret, in its name; the action's run when absent. */
   nameScope?: string
+  /**
+   * With renewal: each token's lifetime (`renew-every`, at most the window).
+   * The per-run Secret still records the whole window (`lifetime`).
+   */
+  tokenSeconds?: number
 }
 
 export interface MintedToken {
@@ -45,6 +50,8 @@ export interface MintedToken {
   credentialId: string
   /** What the token is bound to, in words. */
   boundTo: string
+  /** The Secret the token says it is bound to (its own claims). */
+  boundSecret?: { name: string; uid: string }
 }
 
 /**
@@ -120,11 +127,12 @@ export async function mintToken(
     podName: inputs.bindTo.kind === 'pod' ? inputs.bindTo.name : undefined,
     bootstrap: api.bootstrap
   }
+  const requested = inputs.tokenSeconds ?? lifetime.seconds
   let issued: IssuedToken
   try {
     issued = await api.requestToken(inputs.namespace, inputs.serviceAccount, {
       audiences: inputs.audiences,
-      expirationSeconds: lifetime.seconds,
+      expirationSeconds: requested,
       ...(boundObjectRef ? { boundObjectRef } : {})
     })
   } catch (error) {
@@ -179,12 +187,13 @@ export async function mintToken(
   const expiresIn =
     issued.grantedSeconds ??
     Math.round((expiration.getTime() - issuedAt) / 1000)
-  if (expiresIn !== lifetime.seconds) {
+  if (expiresIn !== requested) {
+    const input = inputs.tokenSeconds === undefined ? 'duration' : 'renew-every'
     host().warning(
       `The API server granted ${formatDuration(expiresIn)} instead of the ` +
-        `requested ${formatDuration(lifetime.seconds)} (a cluster maximum such as ` +
+        `requested ${formatDuration(requested)} (a cluster maximum such as ` +
         `--service-account-max-token-expiration): the token expires at ` +
-        `${rfc3339(expiration)}, so set 'duration' to at most ` +
+        `${rfc3339(expiration)}, so set '${input}' to at most ` +
         `${formatDuration(expiresIn)} or ask the cluster admin to raise the limit.`
     )
   }
@@ -194,6 +203,7 @@ export async function mintToken(
     expiration,
     expiresIn,
     credentialId: claims.jti ?? '',
-    boundTo: describeBinding(boundObjectRef, inputs.namespace)
+    boundTo: describeBinding(boundObjectRef, inputs.namespace),
+    ...(bound ? { boundSecret: bound } : {})
   }
 }

@@ -90,10 +90,16 @@ function runWithoutIdToken(env: NodeJS.ProcessEnv): string | undefined {
 /**
  * One ID-token request: 10 s an attempt, up to 4 attempts within 30 s and
  * within the step's own deadline, so a silent endpoint costs main at most
- * half of its 60 s and never holds it past its 90 s.
+ * half of its 60 s and never holds it past its 90 s. Never more attempts
+ * than the caller allows: a renewal makes exactly one.
  */
 export function idTokenBounds(step: CallBounds): CallBounds {
-  return { attemptMs: 10_000, attempts: 4, callMs: 30_000, endsAt: step.endsAt }
+  return {
+    attemptMs: 10_000,
+    attempts: Math.min(4, step.attempts),
+    callMs: 30_000,
+    endsAt: step.endsAt
+  }
 }
 
 /** An answer that is not a token: its status, as httpStatus() reads it. */

@@ -1,0 +1,147 @@
+import { ActionError } from '../errors.js'
+import { decodeClaims } from '../jwt-claims.js'
+import { maskSecret } from '../masking.js'
+import { httpStatus } from '../kube/api-errors.js'
+import { connect } from '../kube/cluster-api.js'
+import type { CallBounds } from '../kube/deadline.js'
+import { fetchIdToken } from '../kube/bootstrap/id-token.js'
+import { openInCluster } from '../kube/bootstrap/in-cluster.js'
+import { oidcKubeConfig } from '../kube/bootstrap/oidc.js'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { failureReason } from '../kube/retry.js'
+import type { Minted } from './credential.js'
+import type { RenewalConfig } from './state.js'
+
+// One renewal: at most one ID-token request and one TokenRequest, no
+// retries (the client that asked retries, or the next one does), all
+// within 40 s. Loaded only when a renewal is due, so a cache hit never
+// parses client-node.
+
+function renewalBounds(now = Date.now()): CallBounds {
+  return {
+    attemptMs: 15_000,
+    attempts: 1,
+    callMs: 15_000,
+    endsAt: now + 40_000
+  }
+}
+
+/**
+ * The client that mints: with a fresh ID token, or as the runner pod's
+ * ServiceAccount, whose token file client-node reads again for the request
+ * (the kubelet rotates it), at the server main used, with the pod's CA.
+ */
+async function bootstrapClient(
+  config: RenewalConfig,
+  bounds: CallBounds
+): Promise<KubeConfig> {
+  if (config.bootstrap.kind === 'oidc') {
+    const idToken = await fetchIdToken(config.bootstrap.audience, bounds)
+    return oidcKubeConfig(
+      { server: config.server, caData: config.caData },
+      idToken
+    )
+  }
+  return openInCluster({ server: config.server }).kc
+}
+
+function refused(config: RenewalConfig, error: unknown): ActionError {
+  const status = httpStatus(error)
+  const sa = `${config.namespace}/${config.serviceAccount}`
+  const who =
+    config.bootstrap.kind === 'oidc'
+      ? `the job's GitHub ID token (audience '${config.bootstrap.audience}')`
+      : `the runner pod's ServiceAccount token`
+  const raw = (error as { body?: unknown } | null)?.body
+  const body = typeof raw === 'string' ? raw : JSON.stringify(raw ?? '')
+  if (status === 401) {
+    return new ActionError(
+      `The API server refused ${who} (HTTP 401), so no token was renewed: ` +
+        `check that the cluster still trusts it, then re-run the job.`
+    )
+  }
+  if (status === 403) {
+    return new ActionError(
+      `The API server forbade ${who} to create a token for ServiceAccount ` +
+        `${sa} (HTTP 403), so no token was renewed: grant it 'create' on ` +
+        `'serviceaccounts/token' in namespace ${config.namespace}.`
+    )
+  }
+  if ((status === 404 && /"secrets"/.test(body)) || status === 409) {
+    return new ActionError(
+      `The per-run Secret ${config.namespace}/${config.secret.name} is gone ` +
+        `or was replaced (the post step ran, or someone deleted it), which ` +
+        `revoked every token of this job, so none is renewed: use the ` +
+        `kubeconfig only between the action's step and the end of the job.`
+    )
+  }
+  if (status === 404) {
+    return new ActionError(
+      `ServiceAccount ${sa} does not exist (HTTP 404), so no token was ` +
+        `renewed: create it, or check the action's 'service-account' input.`
+    )
+  }
+  if (status !== undefined) {
+    return new ActionError(
+      `The TokenRequest for ServiceAccount ${sa} failed (HTTP ${status}), ` +
+        `so no token was renewed: run the command again.`
+    )
+  }
+  return new ActionError(
+    `The TokenRequest for ServiceAccount ${sa} got no answer ` +
+      `(${failureReason(error, 15_000)}), so no token was renewed: check ` +
+      `that the runner reaches ${new URL(config.server).host}, then run the ` +
+      `command again.`
+  )
+}
+
+/** Mint one token for `config`, bound to its Secret by name and uid. */
+export async function mintRenewal(
+  config: RenewalConfig,
+  seconds: number
+): Promise<Minted> {
+  const bounds = renewalBounds()
+  const kc = await bootstrapClient(config, bounds)
+  const api = connect(kc, bounds)
+  let issued
+  try {
+    issued = await api.requestToken(config.namespace, config.serviceAccount, {
+      audiences: config.audiences,
+      expirationSeconds: seconds,
+      boundObjectRef: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        name: config.secret.name,
+        uid: config.secret.uid
+      }
+    })
+  } catch (error) {
+    throw refused(config, error)
+  }
+  maskSecret(issued.token)
+  const claims = decodeClaims(issued.token)
+  // The token must be the one asked for: bound to this run's Secret (so
+  // post's delete revokes it) and with a known expiry.
+  if (
+    claims.boundSecret?.uid !== config.secret.uid ||
+    claims.boundSecret.name !== config.secret.name ||
+    !claims.exp ||
+    !claims.jti
+  ) {
+    throw new ActionError(
+      `The API server returned a token that is not bound to the per-run ` +
+        `Secret ${config.namespace}/${config.secret.name} or has no expiry or ` +
+        `id, so it was not used: check the cluster's TokenRequest support.`
+    )
+  }
+  // How long it lives, as granted (a cluster maximum may shorten it): the
+  // helper counts it on this machine's clock, which is the one the client
+  // compares expirationTimestamp with.
+  const granted =
+    issued.grantedSeconds ?? claims.exp - (claims.iat ?? claims.exp - seconds)
+  return {
+    token: issued.token,
+    grantedSeconds: granted,
+    credentialId: claims.jti
+  }
+}
