@@ -179,6 +179,7 @@ describe('renew-every: a kubeconfig that renews its token inside the job', () =>
         apiVersion: 'client.authentication.k8s.io/v1',
         command: process.execPath,
         args: [path.join(REPO, 'dist', 'credential.js'), dir],
+        env: [{ name: 'NODE_OPTIONS', value: '' }],
         interactiveMode: 'Never',
         provideClusterInfo: false
       }
@@ -230,6 +231,19 @@ describe('renew-every: a kubeconfig that renews its token inside the job', () =>
     })
     expect(pods.stderr).toBe('')
     expect(pods.stdout).toBe('pod/app-pod-1\n')
+    // A NODE_OPTIONS a later step set loads nothing into the helper: the
+    // kubeconfig's exec env empties it (kubectl applies it to the helper).
+    const planted = path.join(scratch, 'planted.cjs')
+    const marker = path.join(scratch, 'planted-ran')
+    fs.writeFileSync(
+      planted,
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran')\n`
+    )
+    const optioned = await kubectlWith(file, ['get', 'pods', '-o', 'name'], {
+      env: { ...stepEnv(), NODE_OPTIONS: `--require ${planted}` }
+    })
+    expect(optioned.stdout).toBe('pod/app-pod-1\n')
+    expect(fs.existsSync(marker)).toBe(false)
     const exec = await kubectlWith(
       file,
       ['exec', 'app-pod-1', '-c', 'app', '--', 'sh', '-c', 'echo scanned'],
@@ -452,6 +466,19 @@ describe('renew-every: a kubeconfig that renews its token inside the job', () =>
     expect(main.code).toBe(1)
     expect(main.stdout).toContain(
       "::error::Input 'renew-every' cannot renew with a stored kubeconfig"
+    )
+    expect(await anchorsIn(cluster.admin, namespace)).toEqual([])
+  })
+
+  it('refuses a renewal window over 6h10m before any Secret, naming duration and max-duration (review finding 4)', async () => {
+    const runner = newRunner(cluster.idTokenEndpoint.env())
+    const main = await runner.main(
+      renewInputs({ duration: '7h', 'max-duration': '8h' })
+    )
+    steps.push(main)
+    expect(main.code).toBe(1)
+    expect(main.stdout).toContain(
+      "::error::With 'renew-every', the window ('duration', or what 'auto' decided) is at most 6h10m"
     )
     expect(await anchorsIn(cluster.admin, namespace)).toEqual([])
   })

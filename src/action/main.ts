@@ -32,9 +32,13 @@ import { mintFacts, writeMainSummary } from './summary.js'
 import * as kubeconfig from '../core/token/kubeconfig-file.js'
 import { decideLifetime } from './lifetime.js'
 import { mintToken, type MintedToken } from '../core/token/token-request.js'
-import type { RenewalBootstrap } from '../core/renewal/state.js'
+import {
+  RENEWAL_MAX_SECONDS,
+  type RenewalBootstrap
+} from '../core/renewal/state.js'
 import { execUser, writeRenewalFiles } from '../core/renewal/setup.js'
 import type { Lifetime } from '../core/token/lifetime.js'
+import { formatDuration } from '../core/token/duration.js'
 import type { Renewal } from './outputs.js'
 
 /**
@@ -123,6 +127,16 @@ function planRenewal(
   now: number
 ): (Renewal & { bootstrap: RenewalBootstrap }) | undefined {
   if (inputs.renewEverySeconds === undefined) return undefined
+  // The helper refuses a longer window or token (a tampered renewal.json
+  // must not ask for one), so main never writes one.
+  if (lifetime.seconds > RENEWAL_MAX_SECONDS) {
+    throw new InputError(
+      `With 'renew-every', the window ('duration', or what 'auto' decided) ` +
+        `is at most ${formatDuration(RENEWAL_MAX_SECONDS)}, and it would be ` +
+        `${formatDuration(lifetime.seconds)}: set 'duration' (or ` +
+        `'max-duration' for 'auto') to ${formatDuration(RENEWAL_MAX_SECONDS)} or less.`
+    )
+  }
   return {
     bootstrap: renewalBootstrap(source),
     tokenSeconds: Math.min(inputs.renewEverySeconds, lifetime.seconds),

@@ -45,10 +45,16 @@ export async function run(): Promise<void> {
     }
     // Read before cleanup removes the directory: how many tokens the
     // renewing kubeconfig minted, only reported (the delete revokes them).
-    const minted =
-      state.renewEvery !== undefined && state.kubeconfigDir
-        ? mintReport(state.kubeconfigDir)
-        : []
+    // Guarded on its own (mintReport itself never throws): nothing the
+    // record holds may keep the delete below from running.
+    let minted: string[] = []
+    try {
+      if (state.renewEvery !== undefined && state.kubeconfigDir) {
+        minted = mintReport(state.kubeconfigDir)
+      }
+    } catch {
+      minted = []
+    }
     for (const line of minted) core.info(line)
     const report = await cleanUp(
       state,

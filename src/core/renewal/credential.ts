@@ -13,6 +13,7 @@ import {
 import {
   MAX_CACHE_BYTES,
   MAX_CONFIG_BYTES,
+  checkWindowEnd,
   parseRenewalConfig,
   parseTokenCache,
   recordLine,
@@ -136,6 +137,7 @@ export async function credentialFor(
   }
   const config = readConfig(dir)
   const nowSeconds = (): number => Math.floor(parts.now() / 1000)
+  checkWindowEnd(config, nowSeconds())
   const windowOver = (): void => {
     if (nowSeconds() >= config.windowEnd) {
       throw new ActionError(

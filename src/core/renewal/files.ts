@@ -40,8 +40,17 @@ export function checkRenewalDir(dir: string): 'ok' | 'gone' {
   let stat: fs.Stats
   try {
     stat = fs.lstatSync(dir)
-  } catch {
-    return 'gone'
+  } catch (error) {
+    // Only "does not exist" means post removed it; anything else (no
+    // permission, a file or a loop on the path) is not main's directory.
+    const code = (error as { code?: string }).code
+    if (code === 'ENOENT') return 'gone'
+    throw new ForeignFileError(
+      `The kubeconfig directory could not be looked at ` +
+        `(${typeof code === 'string' && /^E[A-Z]{1,15}$/.test(code) ? code : 'an error'}), ` +
+        `so no credential is printed: do not change that directory or ` +
+        `the ones above it, and re-run the job.`
+    )
   }
   const me = uid()
   if (
@@ -67,7 +76,12 @@ export function checkRenewalDir(dir: string): 'ok' | 'gone' {
 export function readOwnFile(file: string, max: number): string | undefined {
   let fd: number
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    // O_NONBLOCK: a FIFO planted in the file's place must not hang the
+    // open; the type is checked on the descriptor right after.
+    fd = fs.openSync(
+      file,
+      fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
+    )
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return undefined
     throw foreign(file)
@@ -100,7 +114,8 @@ function foreign(file: string): ForeignFileError {
   return new ForeignFileError(
     `The file ${path.basename(file)} in the kubeconfig directory is not one ` +
       `the ephemeral-scan-token step or its helper wrote (a link, another ` +
-      `owner, other permissions or too large), so no credential is printed: ` +
+      `owner, other permissions, another name for it, not a regular file ` +
+      `or too large), so no credential is printed: ` +
       `do not change that directory, and re-run the job.`
   )
 }
@@ -147,19 +162,43 @@ export function writeNew(file: string, content: string): void {
   }
 }
 
-/** Append one line to `file` (0600, created if absent), following no link. */
+/**
+ * Append one line to `file` (0600, created if absent): never through a
+ * link, never into a FIFO (O_NONBLOCK: opening one without a reader fails
+ * instead of hanging), and only into a regular file of this user with a
+ * single name, so a hard link to another of the user's files planted as
+ * the record is not written to.
+ */
 export function appendLine(file: string, line: string): void {
-  const fd = fs.openSync(
-    file,
-    fs.constants.O_WRONLY |
-      fs.constants.O_APPEND |
-      fs.constants.O_CREAT |
-      fs.constants.O_NOFOLLOW,
-    0o600
-  )
+  let fd: number
+  try {
+    fd = fs.openSync(
+      file,
+      fs.constants.O_WRONLY |
+        fs.constants.O_APPEND |
+        fs.constants.O_CREAT |
+        fs.constants.O_NOFOLLOW |
+        fs.constants.O_NONBLOCK,
+      0o600
+    )
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR') {
+      throw foreign(file)
+    }
+    throw error
+  }
   try {
     const stat = fs.fstatSync(fd)
-    if (!stat.isFile() || (stat.mode & 0o777) !== 0o600) throw foreign(file)
+    const me = uid()
+    if (
+      !stat.isFile() ||
+      (me !== undefined && stat.uid !== me) ||
+      stat.nlink !== 1 ||
+      (stat.mode & 0o777) !== 0o600
+    ) {
+      throw foreign(file)
+    }
     fs.writeSync(fd, `${line}\n`)
   } finally {
     fs.closeSync(fd)

@@ -7,6 +7,7 @@ import type { CallBounds } from '../kube/deadline.js'
 import { fetchIdToken } from '../kube/bootstrap/id-token.js'
 import { openInCluster } from '../kube/bootstrap/in-cluster.js'
 import { oidcKubeConfig } from '../kube/bootstrap/oidc.js'
+import { refuseDisabledTlsChecks } from '../kube/bootstrap/kubeconfig.js'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { failureReason } from '../kube/retry.js'
 import type { Minted } from './credential.js'
@@ -43,6 +44,21 @@ async function bootstrapClient(
     )
   }
   return openInCluster({ server: config.server }).kc
+}
+
+/** NODE_TLS_REJECT_UNAUTHORIZED=0, refused in the helper's own words. */
+function refuseTlsOff(): void {
+  try {
+    refuseDisabledTlsChecks()
+  } catch {
+    throw new ActionError(
+      `NODE_TLS_REJECT_UNAUTHORIZED=0 is set in the environment of the ` +
+        `command that ran the credential helper, which would turn off ` +
+        `certificate checks for the job's credential and the new token, so ` +
+        `no token was renewed: remove it from that step's environment (the ` +
+        `kubeconfig already carries the cluster's CA).`
+    )
+  }
 }
 
 function refused(config: RenewalConfig, error: unknown): ActionError {
@@ -100,6 +116,10 @@ export async function mintRenewal(
   config: RenewalConfig,
   seconds: number
 ): Promise<Minted> {
+  // Before any request, on both paths: with certificate checks off, a
+  // proxy or server in the middle would get the ID token (and its request
+  // token) or the pod's ServiceAccount token.
+  refuseTlsOff()
   const bounds = renewalBounds()
   const kc = await bootstrapClient(config, bounds)
   const api = connect(kc, bounds)

@@ -1,7 +1,7 @@
 import * as path from 'node:path'
 import { rfc3339 } from '../kube/formats.js'
 import { MINT_RECORD, checkRenewalDir, readOwnFile } from './files.js'
-import { MAX_RECORD_BYTES, parseMintRecord } from './state.js'
+import { MAX_RECORD_BYTES, parseMintRecord, type MintedEntry } from './state.js'
 
 /**
  * Post's account of the tokens the job minted, from the record beside the
@@ -11,21 +11,27 @@ import { MAX_RECORD_BYTES, parseMintRecord } from './state.js'
  * revokes by deleting the Secret, never by anything the record says.
  */
 export function mintReport(dir: string): string[] {
-  let raw: string | undefined
+  // Never throws: whatever the record holds, post goes on to revoke.
   try {
-    if (checkRenewalDir(dir) === 'gone') raw = undefined
-    else raw = readOwnFile(path.join(dir, MINT_RECORD), MAX_RECORD_BYTES)
+    return describe(readRecord(dir))
   } catch {
-    raw = undefined
+    return [UNREADABLE]
   }
-  const entries = raw === undefined ? undefined : parseMintRecord(raw)
-  if (!entries || entries.length === 0) {
-    return [
-      `The record of renewed tokens could not be read (it is missing or ` +
-        `was changed), so their number is unknown; deleting the per-run ` +
-        `Secret revokes every one of them all the same.`
-    ]
-  }
+}
+
+const UNREADABLE =
+  `The record of renewed tokens could not be read (it is missing or ` +
+  `was changed), so their number is unknown; deleting the per-run ` +
+  `Secret revokes every one of them all the same.`
+
+function readRecord(dir: string): MintedEntry[] | undefined {
+  if (checkRenewalDir(dir) === 'gone') return undefined
+  const raw = readOwnFile(path.join(dir, MINT_RECORD), MAX_RECORD_BYTES)
+  return raw === undefined ? undefined : parseMintRecord(raw)
+}
+
+function describe(entries: MintedEntry[] | undefined): string[] {
+  if (!entries || entries.length === 0) return [UNREADABLE]
   const last = entries.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a))
   return [
     `The job minted ${entries.length} token${entries.length === 1 ? '' : 's'}, ` +

@@ -32,6 +32,10 @@ export function execUser(
       // kubeconfig's directory or PATH, which a later step can change.
       command: nodePath,
       args: [helperPath, dir],
+      // The client passes its whole environment on; an empty NODE_OPTIONS
+      // keeps one a later step set (--require, --import) from loading code
+      // into the helper, which reads the job's ID-token request token.
+      env: [{ name: 'NODE_OPTIONS', value: '' }],
       // The helper never prompts; client-go refuses 'Always' without a TTY.
       interactiveMode: 'Never',
       provideClusterInfo: false

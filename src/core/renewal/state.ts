@@ -58,6 +58,18 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 const SECONDS_MAX = 2 ** 40
+/**
+ * The longest a renewal window or a token may be: 6 h 10 m, the action's
+ * ceiling with 'renew-every' (main refuses a longer window) and the
+ * example guardrails' one. A tampered renewal.json cannot ask for more.
+ */
+export const RENEWAL_MAX_SECONDS = 22_200
+/** The API server's minimum token lifetime. */
+const RENEWAL_MIN_SECONDS = 600
+/** Leeway for the window's end against this machine's clock (NTP steps). */
+const WINDOW_SLACK_SECONDS = 300
+/** 2100-01-01T00:00:00Z: no expiry this code writes is later. */
+const EPOCH_SECONDS_MAX = 4_102_444_800
 
 type Json = Record<string, unknown>
 
@@ -94,6 +106,32 @@ function seconds(value: unknown, what: string): number {
   if (!Number.isSafeInteger(value) || (value as number) <= 0) throw bad(what)
   if ((value as number) > SECONDS_MAX) throw bad(what)
   return value as number
+}
+
+/** A token lifetime main could have written: 600 s to 6 h 10 m. */
+function lifetime(value: unknown, what: string): number {
+  const n = seconds(value, what)
+  if (n < RENEWAL_MIN_SECONDS || n > RENEWAL_MAX_SECONDS) throw bad(what)
+  return n
+}
+
+/**
+ * Refuse a window that ends later than main could have set it: main's
+ * window is at most RENEWAL_MAX_SECONDS from its mint, which is before
+ * `nowSeconds`, so an honest end is never further off than that (plus a
+ * little for a clock stepped back). Against the clock, not a file: every
+ * file of the directory is writable by the same user.
+ */
+export function checkWindowEnd(
+  config: RenewalConfig,
+  nowSeconds: number
+): void {
+  if (
+    config.windowEnd >
+    nowSeconds + RENEWAL_MAX_SECONDS + WINDOW_SLACK_SECONDS
+  ) {
+    throw bad('renewal configuration')
+  }
 }
 
 function text(value: unknown, what: string, shape: RegExp, max = 512): string {
@@ -168,7 +206,7 @@ export function parseRenewalConfig(raw: string): RenewalConfig {
       uid: text(uid, what, UID)
     },
     windowEnd: seconds(value.windowEnd, what),
-    tokenSeconds: seconds(value.tokenSeconds, what),
+    tokenSeconds: lifetime(value.tokenSeconds, what),
     bootstrap: parsedBootstrap
   }
 }
@@ -196,7 +234,7 @@ export function serialiseTokenCache(
 }
 
 const RECORD_LINE =
-  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) (\d{1,13})$/
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) (\d{1,10})$/
 
 export function recordLine(entry: MintedEntry): string {
   return `${entry.credentialId} ${entry.expiresAt}`
@@ -216,10 +254,10 @@ export function parseMintRecord(raw: string): MintedEntry[] | undefined {
   for (const line of lines) {
     const match = RECORD_LINE.exec(line)
     if (!match) return undefined
-    entries.push({
-      credentialId: match[1] ?? '',
-      expiresAt: Number(match[2])
-    })
+    const expiresAt = Number(match[2])
+    // Strictly bounded: post formats it as a date, and must never throw.
+    if (expiresAt < 1 || expiresAt > EPOCH_SECONDS_MAX) return undefined
+    entries.push({ credentialId: match[1] ?? '', expiresAt })
   }
   return entries
 }

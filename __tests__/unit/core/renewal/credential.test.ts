@@ -272,7 +272,11 @@ describe('credentialFor (mocked minter)', () => {
       [
         'an oversized cache',
         (): void => {
-          fs.writeFileSync(path.join(dir, 'token.json'), ' '.repeat(40_000))
+          // Valid JSON, a cache main could have written, padded past the
+          // 32 KiB limit: only the size check refuses it.
+          const file = path.join(dir, 'token.json')
+          const cache = fs.readFileSync(file, 'utf8')
+          fs.writeFileSync(file, `${cache}${' '.repeat(40_000)}`)
         }
       ],
       [
