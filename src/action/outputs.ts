@@ -7,16 +7,7 @@ import type { MintedToken } from '../core/token/token-request.js'
 import { describeHeld } from '../core/token/lifetime.js'
 import type { Inputs } from './inputs.js'
 import type { RunState } from '../core/run-record.js'
-
-/** With `renew-every`: the window the kubeconfig renews in, and each token's lifetime. */
-export interface Renewal {
-  /** Each token's lifetime, seconds: min(renew-every, the window). */
-  tokenSeconds: number
-  /** How long the job may use the cluster (`duration` or `auto`), seconds. */
-  windowSeconds: number
-  /** The window's end, seconds since the epoch. */
-  windowEnd: number
-}
+import type { Renewal } from '../core/mint-flow.js'
 
 function windowEndText(renewal: Renewal): string {
   return rfc3339(new Date(renewal.windowEnd * 1000))

@@ -7,7 +7,7 @@ import { rfc3339 } from '../core/kube/formats.js'
 import type { Lifetime } from '../core/token/lifetime.js'
 import type { MintedToken } from '../core/token/token-request.js'
 import type { Inputs } from './inputs.js'
-import type { Renewal } from './outputs.js'
+import type { Renewal } from '../core/mint-flow.js'
 
 // The step summary holds only facts that are safe to publish: never the
 // token, never the kubeconfig content.

@@ -1,7 +1,7 @@
-// The CI-agnostic part of minting, in the order the action's main step
-// runs it (src/action/main.ts, which since renewal runs the same calls
-// itself, with renew-every's between them): the CLI's mint (src/cli/mint.ts)
-// calls these, and adds only what its CI shows (the JSON object).
+// The CI-agnostic part of minting, in the order both front doors run it:
+// the action's main step (src/action/main.ts, which adds renew-every's files
+// and the GitHub outputs) and the CLI's mint (src/cli/mint.ts, which adds
+// the JSON object) call these, so the sequence exists once.
 import { currentCluster, type Bootstrap } from './kube/bootstrap/index.js'
 import { connect, type ClusterApi } from './kube/cluster-api.js'
 import { rollbackBounds, type CallBounds } from './kube/deadline.js'
@@ -19,6 +19,16 @@ import {
   type MintedToken,
   type MintRequest
 } from './token/token-request.js'
+
+/** With `renew-every`: the window the kubeconfig renews in, and each token's lifetime. */
+export interface Renewal {
+  /** Each token's lifetime, seconds: min(renew-every, the window). */
+  tokenSeconds: number
+  /** How long the job may use the cluster (`duration` or `auto`), seconds. */
+  windowSeconds: number
+  /** The window's end, seconds since the epoch. */
+  windowEnd: number
+}
 
 export interface MintedAndProven {
   minted: MintedToken
@@ -46,17 +56,28 @@ export async function mintAndProve(
   hooks: {
     connected: (rollbackApi: () => ClusterApi) => void
     announce: (minted: MintedToken) => void
-  }
+  },
+  renewal?: Renewal
 ): Promise<MintedAndProven> {
   record.bootstrap(bootstrap.ref)
   const api = connect(bootstrap.kc, bounds, bootstrap)
   hooks.connected(() => connect(bootstrap.kc, rollbackBounds(), bootstrap))
-  const minted = await mintToken(api, request, lifetime, record)
+  const minted = await mintToken(
+    api,
+    renewal ? { ...request, tokenSeconds: renewal.tokenSeconds } : request,
+    lifetime,
+    record
+  )
+  // With renewal, the record's expiry and lifetime are the window's: what
+  // post's "held 12m of 1h" and the outputs speak of.
   record.minted({
     mintedAt: rfc3339(new Date()),
-    expiration: rfc3339(minted.expiration),
-    grantedSeconds: minted.expiresIn,
-    lifetimeSource: lifetime.source
+    expiration: renewal
+      ? rfc3339(new Date(renewal.windowEnd * 1000))
+      : rfc3339(minted.expiration),
+    grantedSeconds: renewal ? renewal.windowSeconds : minted.expiresIn,
+    lifetimeSource: lifetime.source,
+    ...(renewal ? { renewEvery: renewal.tokenSeconds } : {})
   })
   hooks.announce(minted)
   const content = kubeconfig.serialiseKubeconfig(
@@ -81,15 +102,19 @@ export async function mintAndProve(
 
 /**
  * The kubeconfig, in a fresh 0700 directory under `base` (recorded before
- * it is made), 0600 and created exclusively. Returns the file's path.
+ * it is made), 0600 and created exclusively. `content` may depend on the
+ * directory (renewal's exec user names it). Returns the file's path.
  */
 export function writeOwnKubeconfig(
   record: RunRecord,
   base: string,
-  content: string
+  content: string | ((dir: string) => string)
 ): string {
   const dir = record.kubeconfigDir(kubeconfig.newKubeconfigDir(base))
-  const file = kubeconfig.writeKubeconfig(dir, content)
+  const file = kubeconfig.writeKubeconfig(
+    dir,
+    typeof content === 'string' ? content : content(dir)
+  )
   record.kubeconfigFile(file)
   return file
 }

@@ -1,0 +1,151 @@
+// What `renew-every` adds to the action's main step: the plan (window and
+// each token's lifetime), the exec user that runs dist/credential.js, and
+// the files the helper reads beside the kubeconfig. The helper itself is
+// CI-agnostic (src/core/renewal/, front door src/credential/).
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ActionError, InputError } from '../core/errors.js'
+import type {
+  BootstrapSource,
+  currentCluster
+} from '../core/kube/bootstrap/index.js'
+import type { Renewal } from '../core/mint-flow.js'
+import {
+  RENEWAL_MAX_SECONDS,
+  type RenewalBootstrap
+} from '../core/renewal/state.js'
+import { execUser, writeRenewalFiles } from '../core/renewal/setup.js'
+import { formatDuration } from '../core/token/duration.js'
+import * as kubeconfig from '../core/token/kubeconfig-file.js'
+import type { Lifetime } from '../core/token/lifetime.js'
+import type { MintedToken } from '../core/token/token-request.js'
+import { RENEW_NEEDS_REUSABLE_BOOTSTRAP, type Inputs } from './inputs.js'
+
+type Cluster = ReturnType<typeof currentCluster>
+
+/** The renewal plan main follows: the window, each token's lifetime, how to authenticate. */
+export interface RenewalPlan extends Renewal {
+  bootstrap: RenewalBootstrap
+  /** When the first token was asked for, seconds since the epoch. */
+  issuedAt: number
+}
+
+/**
+ * How a renewal in a later step authenticates: the same bootstrap, when it
+ * needs no stored credential. A kubeconfig file found on the runner
+ * (KUBECONFIG, ~/.kube/config) is refused like the 'kubeconfig' input.
+ */
+export function renewalBootstrap(source: BootstrapSource): RenewalBootstrap {
+  if (source.kind === 'oidc') return { kind: 'oidc', audience: source.audience }
+  if (source.kind === 'in-cluster') return { kind: 'in-cluster' }
+  throw new InputError(RENEW_NEEDS_REUSABLE_BOOTSTRAP)
+}
+
+/**
+ * dist/credential.js beside the running bundle: the helper the renewing
+ * kubeconfig runs, by its absolute path (and Node's, process.execPath).
+ */
+function credentialHelper(): string {
+  const file = path.join(
+    path.dirname(fileURLToPath(import.meta.url)),
+    'credential.js'
+  )
+  if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    throw new ActionError(
+      `The action's credential helper (dist/credential.js) is missing, so ` +
+        `'renew-every' cannot work: use a released version of the action, ` +
+        `or remove 'renew-every'.`
+    )
+  }
+  return file
+}
+
+/** Write the renewal files beside the kubeconfig, as one sentence on failure. */
+export function writeRenewal(
+  dir: string,
+  inputs: Inputs,
+  renewal: RenewalPlan,
+  cluster: Cluster,
+  minted: MintedToken
+): void {
+  const secret = minted.boundSecret
+  const ca = kubeconfig.caData(cluster)
+  if (!secret || !ca) {
+    throw new ActionError(
+      `The first token is not bound to the per-run Secret by uid, or the ` +
+        `cluster has no CA data, so no renewing kubeconfig was written: ` +
+        `remove 'renew-every', and report this.`
+    )
+  }
+  try {
+    writeRenewalFiles(
+      dir,
+      {
+        server: cluster.server,
+        caData: ca,
+        namespace: inputs.namespace,
+        serviceAccount: inputs.serviceAccount,
+        audiences: inputs.audiences,
+        secret,
+        windowEnd: renewal.windowEnd,
+        tokenSeconds: renewal.tokenSeconds,
+        bootstrap: renewal.bootstrap
+      },
+      {
+        token: minted.token,
+        grantedSeconds: minted.expiresIn,
+        credentialId: minted.credentialId
+      },
+      renewal.issuedAt
+    )
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unknown error'
+    throw new ActionError(
+      `Could not write the renewal files beside the kubeconfig (${code}): ` +
+        `check that the runner's temporary directory is writable.`
+    )
+  }
+}
+
+/** The window and each token's lifetime, when `renew-every` is set. */
+export function planRenewal(
+  inputs: Inputs,
+  lifetime: Lifetime,
+  source: BootstrapSource,
+  now: number
+): RenewalPlan | undefined {
+  if (inputs.renewEverySeconds === undefined) return undefined
+  // The helper refuses a longer window or token (a tampered renewal.json
+  // must not ask for one), so main never writes one.
+  if (lifetime.seconds > RENEWAL_MAX_SECONDS) {
+    throw new InputError(
+      `With 'renew-every', the window ('duration', or what 'auto' decided) ` +
+        `is at most ${formatDuration(RENEWAL_MAX_SECONDS)}, and it would be ` +
+        `${formatDuration(lifetime.seconds)}: set 'duration' (or ` +
+        `'max-duration' for 'auto') to ${formatDuration(RENEWAL_MAX_SECONDS)} or less.`
+    )
+  }
+  return {
+    bootstrap: renewalBootstrap(source),
+    tokenSeconds: Math.min(inputs.renewEverySeconds, lifetime.seconds),
+    windowSeconds: lifetime.seconds,
+    windowEnd: now + lifetime.seconds,
+    issuedAt: now
+  }
+}
+
+/** The kubeconfig whose user runs the helper on `dir`: it holds no token. */
+export function renewingKubeconfig(
+  cluster: Cluster,
+  dir: string,
+  namespace: string
+): string {
+  return kubeconfig.serialiseKubeconfig(
+    kubeconfig.buildKubeconfigFor(
+      cluster,
+      execUser(process.execPath, credentialHelper(), dir),
+      namespace
+    )
+  )
+}
