@@ -86,9 +86,10 @@ export async function mintAndProve(
 export function writeOwnKubeconfig(
   record: RunRecord,
   base: string,
-  content: string
+  content: string,
+  scope?: string
 ): string {
-  const dir = record.kubeconfigDir(kubeconfig.newKubeconfigDir(base))
+  const dir = record.kubeconfigDir(kubeconfig.newKubeconfigDir(base, scope))
   const file = kubeconfig.writeKubeconfig(dir, content)
   record.kubeconfigFile(file)
   return file
