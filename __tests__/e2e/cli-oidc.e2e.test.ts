@@ -246,9 +246,11 @@ describe('examples/gitlab/.gitlab-ci.yml through gitlab-ci-local (shell executor
     expect(run.log).toContain('app-pod-1')
     expect(run.log).toContain('Revoked the token')
     expect(await anchorsIn(cluster.admin, namespace)).toEqual([])
-    expect(
-      fs.readdirSync('/tmp').filter((name) => name.startsWith('est-'))
-    ).not.toContainEqual(expect.stringMatching(/^est-\d+$/))
+    // L6: the files went into a directory named from the job's ID token
+    // (not /tmp/est-$CI_JOB_ID), which after_script found again and removed.
+    const estDir = /ephemeral-scan-token files in (\/\S+)/.exec(run.log)?.[1]
+    expect(estDir).toMatch(/\/est-[0-9a-f]{32}$/)
+    expect(fs.existsSync(estDir ?? '/')).toBe(false)
     checkLog(run.log)
   }, 120_000)
 
@@ -262,8 +264,43 @@ describe('examples/gitlab/.gitlab-ci.yml through gitlab-ci-local (shell executor
     expect(run.log).toMatch(/FAIL\s+k8s-scan/)
     expect(run.log).toContain('Revoked the token')
     expect(await anchorsIn(cluster.admin, namespace)).toEqual([])
+    const estDir = /ephemeral-scan-token files in (\/\S+)/.exec(run.log)?.[1]
+    expect(estDir).toMatch(/\/est-[0-9a-f]{32}$/)
+    expect(fs.existsSync(estDir ?? '/')).toBe(false)
     checkLog(run.log)
   }, 120_000)
+})
+
+describe('H1: a planted GITHUB_ACTIONS on GitLab', () => {
+  it('refuses mint and revoke (exit 2, one sentence) and prints no ::add-mask:: line, so the ID token stays unprinted', async () => {
+    const dir = fs.mkdtempSync(path.join(scratch, 'run-'))
+    const token = idToken()
+    secrets.push(token)
+    const env = {
+      HOME: dir,
+      K8S_ID_TOKEN: token,
+      GITHUB_ACTIONS: 'true',
+      GITLAB_CI: 'true',
+      CI_JOB_ID: '4711'
+    }
+    const args = ['--oidc-token-env', 'K8S_ID_TOKEN', ...target(), '--dir', dir]
+    for (const argv of [
+      ['mint', '--service-account', 'scanner', '--duration', '15m', ...args],
+      ['revoke', '--state', path.join(dir, 'x.state.json'), ...args]
+    ]) {
+      const result = await runCli(argv, env)
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^GITHUB_ACTIONS is 'true' but this is not GitHub's runner/
+        )
+      ])
+      expect(result.stderr).not.toContain('::add-mask::')
+    }
+    expect(filesUnder(dir)).toEqual([])
+    expect(await anchorsIn(cluster.admin, namespace)).toEqual([])
+  })
 })
 
 describe('leak scan', () => {

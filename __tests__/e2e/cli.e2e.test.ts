@@ -336,12 +336,12 @@ describe('bad input: one sentence, exit 2, nothing sent and nothing left', () =>
       'a bad namespace',
       (d): string[] =>
         mintArgs(d).map((a): string => (a === setup.namespace ? 'No_Such' : a)),
-      /--namespace is 'No_Such'/
+      /--namespace is a value not repeated here/
     ],
     [
       'a duration below 10m',
       (d): string[] => [...mintArgs(d).slice(0, -2), '--duration', '5m'],
-      /--duration is '5m'/
+      /--duration is a value not repeated here/
     ],
     [
       'a duration above max',
@@ -351,7 +351,7 @@ describe('bad input: one sentence, exit 2, nothing sent and nothing left', () =>
     [
       'an unknown bind-to',
       (d): string[] => mintArgs(d, '--bind-to', 'node'),
-      /--bind-to is 'node'/
+      /--bind-to is a value not repeated here/
     ],
     [
       'a bad expect-allowed line',
@@ -361,22 +361,22 @@ describe('bad input: one sentence, exit 2, nothing sent and nothing left', () =>
     [
       'a bad excess-privilege',
       (d): string[] => mintArgs(d, '--excess-privilege', 'loud'),
-      /--excess-privilege is 'loud'/
+      /--excess-privilege is a value not repeated here/
     ],
     [
       'a bad verify',
       (d): string[] => mintArgs(d, '--verify', 'maybe'),
-      /--verify is 'maybe'/
+      /--verify is a value not repeated here/
     ],
     [
       'a bad deadline',
       (d): string[] => mintArgs(d, '--deadline', 'jenkins'),
-      /--deadline is 'jenkins'/
+      /--deadline is a value not repeated here/
     ],
     [
       'a bad identity',
       (d): string[] => mintArgs(d, '--identity', 'vault'),
-      /--identity is 'vault'/
+      /--identity is a value not repeated here/
     ],
     [
       'a kubeconfig with an ID-token flag',
@@ -458,6 +458,48 @@ describe('bad input: one sentence, exit 2, nothing sent and nothing left', () =>
     ],
     ['an unknown command', (): string[] => ['mnt'], /no command 'mnt'/],
     [
+      'L2: an unsupported --identity, whose value is not repeated',
+      (d): string[] => mintArgs(d, '--identity', 'stray-secret-value'),
+      /^Flag --identity is a value not repeated here, which is not supported/
+    ],
+    [
+      'L2: a --duration that is no duration, whose value is not repeated',
+      (d): string[] => [
+        ...mintArgs(d).slice(0, -2),
+        '--duration',
+        'stray-secret-value'
+      ],
+      /^Flag --duration is a value not repeated here/
+    ],
+    [
+      'L2: a --namespace that is no name, whose value is not repeated',
+      (d): string[] => {
+        const args = mintArgs(d)
+        args[4] = 'Stray-Secret-Value'
+        return args
+      },
+      /^Flag --namespace is a value not repeated here/
+    ],
+    [
+      'L5: a --dir with a line break',
+      (d): string[] => [
+        ...mintArgs(d).filter((a, i, all) => a !== d && all[i + 1] !== d),
+        '--dir',
+        `${d}/\nRevoked the token: forged.`
+      ],
+      /^Flag --dir holds a control character/
+    ],
+    [
+      'L5: a --state with a line break',
+      (d): string[] => mintArgs(d, '--state', `${d}/x\nforged line`),
+      /^Flag --state holds a control character/
+    ],
+    [
+      'L5: a revoke --state with a line break',
+      (d): string[] => revokeArgs(`${d}/x\nforged line`, d),
+      /^Flag --state holds a control character/
+    ],
+    [
       'revoke without --state',
       (): string[] => ['revoke'],
       /--state is required/
@@ -474,8 +516,9 @@ describe('bad input: one sentence, exit 2, nothing sent and nothing left', () =>
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(sentence)
     expect(lines[0]).toMatch(/^[A-Z].*[.]$/)
-    expect(result.stderr).not.toContain('stray-secret-value')
+    expect(result.stderr.toLowerCase()).not.toContain('stray-secret-value')
     expect(result.stderr).not.toContain('abc')
+    expect(result.stderr).not.toContain('forged')
     expect(filesUnder(dir)).toEqual(before)
     expect(await anchorsIn(admin, setup.namespace)).toEqual([])
   })
@@ -589,6 +632,35 @@ describe('revoke treats the state file as untrusted', () => {
     ],
     ['not JSON', (): unknown => 'not json', /not a record/],
     [
+      'M1: a kubeconfig directory of the action (another scope) under --dir',
+      (s, dir): unknown => {
+        const victim = path.join(dir, `ephemeral-scan-token-${'a'.repeat(24)}`)
+        return {
+          ...s,
+          kubeconfigDir: victim,
+          kubeconfigPath: path.join(victim, 'kubeconfig')
+        }
+      },
+      /not one ephemeral-scan-token creates/
+    ],
+    [
+      'M2: another kubeconfig context',
+      (s): unknown => ({
+        ...s,
+        bootstrap: { ...(s.bootstrap as object), context: 'other-context' }
+      }),
+      /bootstrap context/
+    ],
+    [
+      'M2: a per-run Secret without its uid',
+      (s): unknown => {
+        const anchor = { ...(s.anchor as Record<string, unknown>) }
+        delete anchor.uid
+        return { ...s, anchor }
+      },
+      /uid is missing/
+    ],
+    [
       'a wrong type',
       (s): unknown => ({ ...s, grantedSeconds: '900' }),
       /grantedSeconds/
@@ -648,7 +720,71 @@ describe('revoke treats the state file as untrusted', () => {
     expect(filesUnder(dir)).toEqual([])
   })
 
-  it('sends the credential only to the server its own kubeconfig names: a record of another server revokes nothing there', async () => {
+  it('M1: refuses a record with neither identity nor Secret (exit 5), and leaves the directory it names, of this very scope, alone', async () => {
+    const dir = freshDir()
+    const victim = path.join(dir, `ephemeral-scan-token-cli-${'b'.repeat(24)}`)
+    fs.mkdirSync(victim)
+    fs.writeFileSync(path.join(victim, 'keep'), 'x')
+    const forgedFile = path.join(dir, 'forged.json')
+    fs.writeFileSync(forgedFile, JSON.stringify({ kubeconfigDir: victim }), {
+      mode: 0o600
+    })
+    const result = await runCli(revokeArgs(forgedFile, dir), { HOME: dir })
+    expect(result.code).toBe(5)
+    expect(result.stderr).toMatch(
+      /names neither a bootstrap identity nor a per-run Secret/
+    )
+    expect(fs.readdirSync(victim)).toEqual(['keep'])
+    expect(fs.existsSync(forgedFile)).toBe(true)
+  })
+
+  it('M1: names its kubeconfig directory for the job (scope cli-gitlab-<id>)', async () => {
+    const dir = freshDir()
+    const env = { HOME: dir, GITLAB_CI: 'true', CI_JOB_ID: '4712' }
+    const { out } = parseMint(await runCli(mintArgs(dir), env))
+    expect(path.basename(path.dirname(out.kubeconfig))).toMatch(
+      /^ephemeral-scan-token-cli-gitlab-4712-[0-9a-f]{24}$/
+    )
+    // Another job's revoke, with the same flags, refuses it.
+    const other = await runCli(revokeArgs(out.state, dir), {
+      ...env,
+      CI_JOB_ID: '4713'
+    })
+    expect(other.code).toBe(5)
+    expect(fs.existsSync(out.kubeconfig)).toBe(true)
+    expect((await runCli(revokeArgs(out.state, dir), env)).code).toBe(0)
+    expect(filesUnder(dir)).toEqual([])
+  })
+
+  it('H1: a planted GITHUB_ACTIONS on GitLab: mint and revoke refuse (exit 2, one sentence) and print no ::add-mask:: line', async () => {
+    const dir = freshDir()
+    const env = {
+      HOME: dir,
+      GITHUB_ACTIONS: 'true',
+      GITLAB_CI: 'true',
+      CI_JOB_ID: '4714'
+    }
+    for (const argv of [
+      mintArgs(dir),
+      revokeArgs(path.join(dir, 'x.state.json'), dir)
+    ]) {
+      const result = await runCli(argv, env)
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^GITHUB_ACTIONS is 'true' but this is not GitHub's runner/
+        )
+      ])
+      expect(result.stderr).not.toContain('::add-mask::')
+      // The bootstrap credential, which the old host printed in that line.
+      expect(linesWith(setup.minterToken, result.stderr)).toEqual([])
+    }
+    expect(filesUnder(dir)).toEqual([])
+    expect(await anchorsIn(admin, setup.namespace)).toEqual([])
+  })
+
+  it('sends the credential only to the server its own kubeconfig names: a record of another server is refused (exit 5) and revokes nothing there', async () => {
     const dir = freshDir()
     const { out } = await mintOne(dir)
     const state = JSON.parse(fs.readFileSync(out.state, 'utf8')) as {
@@ -658,8 +794,11 @@ describe('revoke treats the state file as untrusted', () => {
     const forgedFile = path.join(dir, 'forged.json')
     fs.writeFileSync(forgedFile, JSON.stringify(state), { mode: 0o600 })
     const result = await runCli(revokeArgs(forgedFile, dir), { HOME: dir })
-    expect(result.code).toBe(6)
-    expect(result.stderr).toMatch(/no longer points at the API server/)
+    expect(result.code).toBe(5)
+    expect(result.stderr).toMatch(
+      /API server is not the one revoke's kubeconfig points at/
+    )
+    expect(result.stderr).toContain('revoke deleted nothing')
     expect(await anchorsIn(admin, setup.namespace)).toHaveLength(1)
     fs.rmSync(forgedFile)
     await cleanUp(out.state, dir)

@@ -14,6 +14,10 @@ export const EXIT = {
   proofFailed: 4,
   /** revoke: the state file is not one mint could have written here; nothing was deleted. */
   stateRefused: 5,
-  /** revoke: the Secret or the directory could not be removed; the state file is kept for another try. */
-  couldNotRevoke: 6
+  /**
+   * Something may be left: revoke could not remove the Secret or the
+   * directory, or mint's rollback could not; the state file is kept for
+   * (another) revoke.
+   */
+  leftBehind: 6
 } as const

@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { InputError, quoted } from '../core/errors.js'
+import { InputError, hasUnprintable, quoted } from '../core/errors.js'
 import { parseChecks } from '../core/proof/can-i-lines.js'
 import type { AccessCheck } from '../core/kube/token-api.js'
 import type { ExcessPrivilegeMode } from '../core/proof/prove-token.js'
@@ -20,6 +20,7 @@ import {
   parseServer
 } from '../core/values.js'
 import { flagWords } from './flag-words.js'
+import { onBuildkiteAgent, onGitHubRunner } from './host.js'
 import type { DeadlineProvider } from './deadline.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -187,7 +188,7 @@ function text(
  * project directory, whose files a CI may upload as artifacts.
  */
 export function defaultDir(env: NodeJS.ProcessEnv): string {
-  if (env.GITHUB_ACTIONS === 'true' && env.RUNNER_TEMP) return env.RUNNER_TEMP
+  if (onGitHubRunner(env) && env.RUNNER_TEMP) return env.RUNNER_TEMP
   return os.tmpdir()
 }
 
@@ -254,8 +255,8 @@ export function chooseIdentity(
     if (tokenEnv !== undefined) identity = `env:${tokenEnv}`
     else if (kubeconfig !== undefined) identity = 'kubeconfig'
     else if (idTokenFlags.length > 0) {
-      if (env.BUILDKITE === 'true') identity = 'buildkite'
-      else if (env.GITHUB_ACTIONS === 'true') identity = 'github'
+      if (onBuildkiteAgent(env)) identity = 'buildkite'
+      else if (onGitHubRunner(env)) identity = 'github'
       else {
         throw new InputError(
           `Flag --${idTokenFlags[0] ?? 'server'} asks for an ID-token bootstrap, but no ID-token provider was found (not Buildkite, not GitHub Actions): give --oidc-token-env VAR (for GitLab, the variable id_tokens: sets) or choose one with --identity.`
@@ -358,10 +359,25 @@ function common(
       `Flag --dir is empty: give an existing directory for the kubeconfig, or leave the flag out for the system's temporary directory.`
     )
   }
+  const resolved = path.resolve(dir ?? defaultDir(env))
+  noControlCharacters('dir', resolved)
   return {
     identity: chooseIdentity(values, env),
     namespace,
-    dir: path.resolve(dir ?? defaultDir(env))
+    dir: resolved
+  }
+}
+
+/**
+ * The CLI prints the paths of --dir and --state (its output, the revoke
+ * line): one with a line break or another control character could forge
+ * lines of the job log, so it is refused before anything is made.
+ */
+function noControlCharacters(name: 'dir' | 'state', value: string): void {
+  if (hasUnprintable(value)) {
+    throw new InputError(
+      `Flag --${name} holds a control character (such as a line break): give a plain path${name === 'dir' ? ' (or, without the flag, a TMPDIR without one)' : ''}.`
+    )
   }
 }
 
@@ -416,6 +432,7 @@ export function parseMintFlags(
       `Flag --state is empty: give a path for the state file revoke reads, or leave the flag out for a fresh one next to the kubeconfig.`
     )
   }
+  if (state !== undefined) noControlCharacters('state', state)
   return {
     ...options,
     serviceAccount: asFlags(() =>
@@ -457,5 +474,6 @@ export function parseRevokeFlags(
       `Flag --state is required: give the state file mint wrote (the 'state' field of its output).`
     )
   }
+  noControlCharacters('state', state)
   return { ...common(values, env), state }
 }

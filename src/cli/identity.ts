@@ -24,6 +24,7 @@ import {
 import type { CallBounds } from '../core/kube/deadline.js'
 import { flagWords } from './flag-words.js'
 import type { IdentityChoice } from './flags.js'
+import { onBuildkiteAgent } from './host.js'
 
 /** Credentials in the environment the CLI reads and then withholds from its children. */
 const CREDENTIAL_VARIABLES = [
@@ -239,6 +240,11 @@ export function openIdentity(
       }
       case 'buildkite': {
         refuseDisabledTlsChecks(env)
+        if (!onBuildkiteAgent(env)) {
+          throw new InputError(
+            'Identity buildkite needs a Buildkite agent job (BUILDKITE=true with BUILDKITE_AGENT_ACCESS_TOKEN or BUILDKITE_AGENT_JOB_API_SOCKET set), so no buildkite-agent was asked: run mint as a Buildkite step, or choose another --identity.'
+          )
+        }
         const token = await buildkiteToken(identity.audience, bounds, env)
         return idTokenBootstrap(
           token,
@@ -261,6 +267,10 @@ export function openIdentity(
  */
 export interface IdentityExpectation {
   source: BootstrapRef['source']
+  /** A kubeconfig's context: --context, else its current context. */
+  context?: string
+  /** The API server that context points at. */
+  server?: string
   oidc?: { audience: string; server: string }
 }
 
@@ -278,10 +288,13 @@ export async function reopenIdentity(
 ): Promise<Bootstrap> {
   if (identity.kind === 'kubeconfig' || identity.kind === 'in-cluster') {
     return inFlagWords(() => {
+      // revoke's own context (--context, else the kubeconfig's current
+      // one), never the record's: the state file does not choose which
+      // credential goes to which server (verify refused a record of
+      // another context before this).
       const own = kubeconfigRef(identity)
       const ref: BootstrapRef = {
         ...own,
-        context: own.context || recorded.context,
         ...(recorded.server ? { server: recorded.server } : {})
       }
       return kubeconfigBootstrap(
@@ -302,8 +315,15 @@ export function expectIdentity(
   return inFlagWords(() => {
     switch (identity.kind) {
       case 'kubeconfig':
-      case 'in-cluster':
-        return { source: kubeconfigRef(identity).source }
+      case 'in-cluster': {
+        const ref = kubeconfigRef(identity)
+        const kc = loadBootstrap(ref, '')
+        return {
+          source: ref.source,
+          context: kc.getCurrentContext(),
+          server: kc.getCurrentCluster()?.server ?? ''
+        }
+      }
       case 'env': {
         const token = envToken(identity.variable, env)
         const audience = audienceOf(token, identity.variable)

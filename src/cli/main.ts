@@ -3,7 +3,12 @@
 // other CI systems"), bundled as dist/cli.js and the package's bin. It runs
 // the same core as the action, with a host of its own (host.ts) that prints
 // no workflow command outside GitHub Actions and never a credential.
-import { ActionError, InputError, errorMessage } from '../core/errors.js'
+import {
+  ActionError,
+  InputError,
+  errorMessage,
+  stopRepeatingValues
+} from '../core/errors.js'
 import { redact } from '../core/masking.js'
 import { EXIT } from './exit-codes.js'
 import { flagWords } from './flag-words.js'
@@ -19,9 +24,18 @@ export async function run(
   env: NodeJS.ProcessEnv = process.env
 ): Promise<number> {
   const [command, ...rest] = args
+  // Outside GitHub nothing masks: a refusal names the flag and what it
+  // expects, never the value given.
+  stopRepeatingValues()
   // First, so that a flag's check can register a value with the masker
-  // (a password in --server) before it refuses it.
-  useCliHost(env)
+  // (a password in --server) before it refuses it. A planted GITHUB_ACTIONS
+  // is refused here, before anything could be masked (that is, printed).
+  try {
+    useCliHost(env)
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n`)
+    return EXIT.badInput
+  }
   try {
     switch (command) {
       case undefined:
@@ -61,7 +75,7 @@ export async function run(
     }
     if (error instanceof ActionError) {
       process.stderr.write(`${message}\n`)
-      return command === 'revoke' ? EXIT.couldNotRevoke : EXIT.couldNotMint
+      return command === 'revoke' ? EXIT.leftBehind : EXIT.couldNotMint
     }
     process.stderr.write(
       `ephemeral-scan-token stopped on an unexpected error (a defect: please report it): ${message}\n`

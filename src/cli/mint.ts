@@ -52,12 +52,12 @@ function checkDir(dir: string): void {
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'unknown error'
     throw new InputError(
-      `Flag --dir names ${dir}, which cannot be used (${code}): give an existing directory that only this job can write, outside anything your CI uploads as artifacts.`
+      `Flag --dir names a directory that cannot be used (${code}): give an existing directory that only this job can write, outside anything your CI uploads as artifacts.`
     )
   }
   if (!stat.isDirectory()) {
     throw new InputError(
-      `Flag --dir names ${dir}, which is not a directory: give an existing directory for the kubeconfig.`
+      `Flag --dir names something that is not a directory: give an existing directory for the kubeconfig.`
     )
   }
 }
@@ -80,7 +80,11 @@ export async function mint(
       `ephemeral-scan-token-${randomBytes(12).toString('hex')}.state.json`
     )
   const stateFile = StateFile.create(statePath)
-  useCliHost(env, stateFile)
+  useCliHost(
+    env,
+    stateFile,
+    options.identity.kind === 'env' ? options.identity.variable : undefined
+  )
   const record = new RunRecord()
   const bounds = mainBounds()
   let rollbackApi: (() => ClusterApi) | undefined
@@ -148,7 +152,12 @@ export async function mint(
         throw new ProofFailed(errorMessage(error))
       }
     }
-    const file = writeOwnKubeconfig(record, options.dir, done.content)
+    const file = writeOwnKubeconfig(
+      record,
+      options.dir,
+      done.content,
+      nameScope(env)
+    )
     stateFile.close()
     host().info(
       `Kubeconfig: ${file}; revoke with: ephemeral-scan-token revoke --state ${stateFile.path}`
@@ -180,6 +189,8 @@ export async function mint(
       )
     }
     process.stderr.write(`${flagWords(redact(errorMessage(error)))}\n`)
+    // 2, 3 and 4 say nothing is left: only when the rollback said so too.
+    if (report.problems.length > 0) return EXIT.leftBehind
     if (error instanceof InputError) return EXIT.badInput
     if (error instanceof ProofFailed) return EXIT.proofFailed
     if (error instanceof ActionError) return EXIT.couldNotMint

@@ -41,11 +41,13 @@ function sameSource(
  * The state file, checked as untrusted input against what revoke knows for
  * itself, never against the file: every field of its type and no other
  * (verifyRunState), the per-run Secret in revoke's --namespace with a name
- * of the CLI's pattern for this CI job, the kubeconfig directory of the
- * CLI's pattern directly under revoke's --dir (whether a real directory
- * still stands there is checked when it is removed), and the bootstrap
- * identity the one revoke was given: the same kubeconfig files, or an ID
- * token of the same audience sent to the same --server. mint never exports
+ * of the CLI's pattern for this CI job and its uid, the kubeconfig
+ * directory of the CLI's pattern for this job directly under revoke's
+ * --dir (whether a real directory still stands there is checked when it is
+ * removed), and the bootstrap identity the one revoke was given: the same
+ * kubeconfig files with the same context and server, or an ID token of the
+ * same audience sent to the same --server. A record naming neither an
+ * identity nor a Secret is not one mint saved. mint never exports
  * KUBECONFIG, so a record that says it did is not mint's.
  */
 function verify(
@@ -66,6 +68,36 @@ function verify(
     env,
     nameScope: nameScope(env)
   })
+  // mint records its identity before it makes anything, so a record with
+  // neither names nothing mint made (and would let a bare directory path
+  // through).
+  if (!state.anchor && !state.bootstrap) {
+    throw new UntrustedStateError(
+      'it names neither a bootstrap identity nor a per-run Secret'
+    )
+  }
+  if (
+    own.context !== undefined &&
+    (state.bootstrap?.context ?? '') !== own.context
+  ) {
+    throw new UntrustedStateError(
+      "its bootstrap context is not revoke's (--context, else the kubeconfig's current context)"
+    )
+  }
+  if (
+    own.server !== undefined &&
+    state.bootstrap &&
+    state.bootstrap.server !== own.server
+  ) {
+    throw new UntrustedStateError(
+      "its API server is not the one revoke's kubeconfig points at"
+    )
+  }
+  // The Secret is deleted only with its uid as a precondition: a record
+  // without one could aim the delete at any Secret of that name.
+  if (state.anchor && !state.anchor.uid) {
+    throw new UntrustedStateError("its per-run Secret's uid is missing")
+  }
   if (state.previousKubeconfig !== undefined) {
     throw new UntrustedStateError(
       'it says KUBECONFIG was exported, which mint never does'
@@ -90,7 +122,11 @@ export async function revoke(
   options: RevokeOptions,
   env: NodeJS.ProcessEnv = process.env
 ): Promise<number> {
-  useCliHost(env)
+  useCliHost(
+    env,
+    undefined,
+    options.identity.kind === 'env' ? options.identity.variable : undefined
+  )
   const read = readStateFile(options.state)
   if (read.kind === 'missing') {
     host().info(
@@ -138,5 +174,5 @@ export async function revoke(
   process.stderr.write(
     `${flagWords(redact(report.problems[0] ?? ''))} The state file ${options.state} is kept: run revoke again once that is fixed.\n`
   )
-  return EXIT.couldNotRevoke
+  return EXIT.leftBehind
 }

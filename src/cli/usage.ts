@@ -21,10 +21,10 @@ const EXITS = `Exit status:
      nothing is left behind
   4  proof failed (identity, --expect-*, --excess-privilege fail): the token
      was minted and revoked again
-  5  revoke: the state file is not one mint wrote for this job; nothing
-     was deleted
-  6  revoke: the Secret or the directory could not be removed; the state
-     file is kept, run revoke again`
+  5  revoke: the state file is not one mint wrote for this job (a field,
+     the directory, the context or the server); nothing was deleted
+  6  something may be left: revoke, or mint's rollback, could not remove
+     the Secret or the directory; the state file is kept, run revoke`
 
 export const MAIN_USAGE = `Usage: ephemeral-scan-token <command> [flags]
 

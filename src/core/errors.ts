@@ -49,7 +49,19 @@ export function hasUnprintable(value: string): boolean {
   return new RegExp(UNPRINTABLE.source).test(value)
 }
 
-/** escaped(), in single quotes. */
+let repeatValues = true
+
+/**
+ * For a front door whose output nothing masks (the CLI outside GitHub):
+ * from now on quoted() repeats no value, so no refusal can print a secret
+ * someone put in the wrong place. The action never calls it: its sentences
+ * keep quoting (escaped, shortened), under the runner's masking.
+ */
+export function stopRepeatingValues(): void {
+  repeatValues = false
+}
+
+/** escaped(), in single quotes; or, once stopRepeatingValues() ran, no value at all. */
 export function quoted(value: string, max = 100): string {
-  return `'${escaped(value, max)}'`
+  return repeatValues ? `'${escaped(value, max)}'` : 'a value not repeated here'
 }

@@ -103,14 +103,17 @@ export async function mintAndProve(
 /**
  * The kubeconfig, in a fresh 0700 directory under `base` (recorded before
  * it is made), 0600 and created exclusively. `content` may depend on the
- * directory (renewal's exec user names it). Returns the file's path.
+ * directory (renewal's exec user names it); `scope`, the CLI's job scope,
+ * goes into the directory's name so revoke can tell its own. Returns the
+ * file's path.
  */
 export function writeOwnKubeconfig(
   record: RunRecord,
   base: string,
-  content: string | ((dir: string) => string)
+  content: string | ((dir: string) => string),
+  scope?: string
 ): string {
-  const dir = record.kubeconfigDir(kubeconfig.newKubeconfigDir(base))
+  const dir = record.kubeconfigDir(kubeconfig.newKubeconfigDir(base, scope))
   const file = kubeconfig.writeKubeconfig(
     dir,
     typeof content === 'string' ? content : content(dir)

@@ -298,7 +298,11 @@ function checkAnchor(value: unknown, expected: StateExpectations): void {
   optional(value, 'created', 'boolean', "its per-run Secret's")
 }
 
-function checkFiles(value: Json, runnerTemp: string): void {
+function checkFiles(
+  value: Json,
+  runnerTemp: string,
+  scope: string | undefined
+): void {
   const dir = value.kubeconfigDir
   if (dir !== undefined) {
     if (typeof dir !== 'string') {
@@ -307,7 +311,7 @@ function checkFiles(value: Json, runnerTemp: string): void {
     // Only the path is checked here: what stands there now is checked when
     // it is removed, so a later step that swaps it for a link cannot stop
     // the revocation.
-    if (!isOwnKubeconfigDir(dir, runnerTemp)) {
+    if (!isOwnKubeconfigDir(dir, runnerTemp, scope)) {
       throw new UntrustedStateError(
         'the kubeconfig directory is not one this action creates directly under RUNNER_TEMP'
       )
@@ -393,7 +397,7 @@ export function verifyRunState(
   }
   if (value.bootstrap !== undefined) checkBootstrap(value.bootstrap, expected)
   if (value.anchor !== undefined) checkAnchor(value.anchor, expected)
-  checkFiles(value, expected.runnerTemp)
+  checkFiles(value, expected.runnerTemp, expected.nameScope)
   checkMint(value)
   return value
 }

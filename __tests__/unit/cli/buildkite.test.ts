@@ -19,7 +19,11 @@ const ID_TOKEN = `eyJhbGciOiJSUzI1NiJ9.${payload}.c2lnbmF0dXJl`
 
 /** The environment the CLI gets: the fake agent first on PATH. */
 function env(): NodeJS.ProcessEnv {
-  return { PATH: `${dir}:/usr/bin:/bin` }
+  return {
+    PATH: `${dir}:/usr/bin:/bin`,
+    BUILDKITE: 'true',
+    BUILDKITE_AGENT_ACCESS_TOKEN: 'agent-token'
+  }
 }
 
 beforeAll(() => {
@@ -28,7 +32,7 @@ beforeAll(() => {
     path.join(dir, 'buildkite-agent'),
     `#!/bin/sh
 printf '%s\\n' "$*" >> "${dir}/argv"
-if [ "$1" = redactor ]; then cat >> "${dir}/stdin"; exit 0; fi
+if [ "$1" = redactor ]; then env > "${dir}/redactor-env"; cat >> "${dir}/stdin"; exit 0; fi
 if [ "$1 $2" = "oidc request-token" ]; then printf '%s\\n' '${ID_TOKEN}'; exit 0; fi
 exit 3
 `,
@@ -72,5 +76,39 @@ describe('the Buildkite identity and redactor (fake buildkite-agent)', () => {
     const argv = fs.readFileSync(path.join(dir, 'argv'), 'utf8')
     expect(argv).toContain('redactor add')
     expect(argv).not.toContain('s3cret-value')
+  })
+
+  it('L3: runs the redactor without the ID-token variable or GitHub request tokens', () => {
+    cliHost(
+      'buildkite',
+      undefined,
+      {
+        ...env(),
+        MY_ID_TOKEN: 'id-token-value',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-value'
+      },
+      'MY_ID_TOKEN'
+    ).mask('another-value')
+    const childEnv = fs.readFileSync(path.join(dir, 'redactor-env'), 'utf8')
+    expect(childEnv).toContain('BUILDKITE_AGENT_ACCESS_TOKEN=agent-token')
+    expect(childEnv).not.toContain('id-token-value')
+    expect(childEnv).not.toContain('request-token-value')
+  })
+
+  it('L3: asks no buildkite-agent outside an agent job (BUILDKITE=true alone)', async () => {
+    fs.rmSync(path.join(dir, 'argv'), { force: true })
+    await expect(
+      openIdentity(
+        {
+          kind: 'buildkite',
+          audience: 'est',
+          server: 'https://203.0.113.10:6443',
+          caData: OIDC_CA_DATA
+        },
+        mainBounds(),
+        { PATH: `${dir}:/usr/bin:/bin`, BUILDKITE: 'true' }
+      )
+    ).rejects.toThrow(/needs a Buildkite agent job/)
+    expect(fs.existsSync(path.join(dir, 'argv'))).toBe(false)
   })
 })

@@ -1,7 +1,10 @@
 // The CLI's flags, parsed without running anything: which identity a
 // command line and an environment choose, and the refusals that name a
 // flag and never repeat a value.
-import { describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterAll, describe, expect, it } from '@jest/globals'
 import { InputError } from '../../../src/core/errors.js'
 import {
   chooseIdentity,
@@ -12,6 +15,22 @@ import {
 import { OIDC_CA_DATA as BASE64_CA } from '../../../__fixtures__/id-token-stub.js'
 
 const SERVER = 'https://203.0.113.10:6443'
+
+// GitHub's runner as the CLI recognises it: its command files, real files
+// under RUNNER_TEMP (a temp dir here).
+const RUNNER_TEMP = fs.mkdtempSync(path.join(os.tmpdir(), 'est-flags-rt-'))
+fs.writeFileSync(path.join(RUNNER_TEMP, 'set_env'), '')
+fs.writeFileSync(path.join(RUNNER_TEMP, 'save_state'), '')
+const GITHUB_RUNNER = {
+  GITHUB_ACTIONS: 'true',
+  RUNNER_TEMP,
+  GITHUB_ENV: path.join(RUNNER_TEMP, 'set_env'),
+  GITHUB_STATE: path.join(RUNNER_TEMP, 'save_state')
+}
+afterAll(() => {
+  fs.rmSync(RUNNER_TEMP, { recursive: true, force: true })
+})
+const BUILDKITE_AGENT = { BUILDKITE: 'true', BUILDKITE_AGENT_ACCESS_TOKEN: 'a' }
 
 function refusal(run: () => unknown): string {
   try {
@@ -35,13 +54,21 @@ describe('chooseIdentity', () => {
       chooseIdentity({ 'oidc-token-env': 'K8S_ID_TOKEN', ...ca }, {})
     ).toMatchObject({ kind: 'env', variable: 'K8S_ID_TOKEN', server: SERVER })
     const withAudience = { ...ca, 'oidc-audience': 'est' }
-    expect(chooseIdentity(withAudience, { BUILDKITE: 'true' })).toMatchObject({
+    expect(chooseIdentity(withAudience, BUILDKITE_AGENT)).toMatchObject({
       kind: 'buildkite',
       audience: 'est'
     })
-    expect(
+    expect(chooseIdentity(withAudience, GITHUB_RUNNER)).toMatchObject({
+      kind: 'github',
+      audience: 'est'
+    })
+    // L3, H1: one variable is not a CI system.
+    expect(() => chooseIdentity(withAudience, { BUILDKITE: 'true' })).toThrow(
+      /no ID-token provider was found/
+    )
+    expect(() =>
       chooseIdentity(withAudience, { GITHUB_ACTIONS: 'true' })
-    ).toMatchObject({ kind: 'github', audience: 'est' })
+    ).toThrow(/no ID-token provider was found/)
     // Explicit wins over detection.
     expect(
       chooseIdentity(
@@ -152,7 +179,8 @@ describe('parseMintFlags', () => {
   })
 
   it('puts the kubeconfig in the system temp directory, or RUNNER_TEMP on GitHub Actions only', () => {
-    expect(defaultDir({ GITHUB_ACTIONS: 'true', RUNNER_TEMP: '/rt' })).toBe(
+    expect(defaultDir(GITHUB_RUNNER)).toBe(RUNNER_TEMP)
+    expect(defaultDir({ GITHUB_ACTIONS: 'true', RUNNER_TEMP: '/rt' })).not.toBe(
       '/rt'
     )
     expect(defaultDir({ RUNNER_TEMP: '/rt' })).not.toBe('/rt')

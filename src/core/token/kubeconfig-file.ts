@@ -25,24 +25,39 @@ export function requireRunnerTemp(
   return temp
 }
 
-/** A fresh directory name that no other process can predict. */
-export function newKubeconfigDir(runnerTemp: string): string {
+/**
+ * A fresh directory name that no other process can predict. `scope` (the
+ * CLI's job scope, as in its Secret names) goes into the name, so that a
+ * record can only name a directory of the same job: the CLI's --dir may be
+ * shared (/tmp), the action's RUNNER_TEMP is per job and has no scope.
+ */
+export function newKubeconfigDir(runnerTemp: string, scope?: string): string {
   return path.join(
     runnerTemp,
-    `ephemeral-scan-token-${randomBytes(12).toString('hex')}`
+    `ephemeral-scan-token-${scope ? `${scope}-` : ''}${randomBytes(12).toString('hex')}`
   )
 }
 
 /**
- * True when `dir` is a path newKubeconfigDir() gives under `runnerTemp`:
- * directly inside it, with the action's own name. Only such a path is ever
- * removed, so a planted record cannot point post at the workspace.
+ * True when `dir` is a path newKubeconfigDir() gives under `runnerTemp`
+ * for `scope`: directly inside it, with the action's own name (and the
+ * same scope, or none for the action). Only such a path is ever removed,
+ * so a planted record cannot point post at the workspace, nor the CLI at
+ * another job's directory.
  */
-export function isOwnKubeconfigDir(dir: string, runnerTemp: string): boolean {
+export function isOwnKubeconfigDir(
+  dir: string,
+  runnerTemp: string,
+  scope?: string
+): boolean {
+  const name = path.basename(dir)
+  const prefix = `ephemeral-scan-token-${scope ? `${scope}-` : ''}`
   return (
     path.isAbsolute(runnerTemp) &&
     path.dirname(dir) === runnerTemp &&
-    OWN_DIR.test(path.basename(dir))
+    OWN_DIR.test(name) &&
+    name.startsWith(prefix) &&
+    /^[0-9a-f]{24}$/.test(name.slice(prefix.length))
   )
 }
 

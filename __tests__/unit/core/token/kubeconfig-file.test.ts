@@ -9,6 +9,7 @@ import {
   ENTRY_NAME,
   FILE_NAME,
   buildKubeconfig,
+  isOwnKubeconfigDir,
   newKubeconfigDir,
   removeKubeconfigDir,
   requireRunnerTemp,
@@ -282,6 +283,24 @@ describe('kubeconfig-file.ts', () => {
       expect(path.dirname(a)).toBe(temp)
       expect(path.basename(a)).toMatch(/^ephemeral-scan-token-[0-9a-f]{24}$/)
       expect(a).not.toBe(b)
+    })
+
+    it("M1: puts the CLI's job scope into the name, and isOwnKubeconfigDir accepts only the same scope", () => {
+      const cli = newKubeconfigDir(temp, 'cli-gitlab-7')
+      expect(path.basename(cli)).toMatch(
+        /^ephemeral-scan-token-cli-gitlab-7-[0-9a-f]{24}$/
+      )
+      expect(isOwnKubeconfigDir(cli, temp, 'cli-gitlab-7')).toBe(true)
+      expect(isOwnKubeconfigDir(cli, temp, 'cli-gitlab-8')).toBe(false)
+      expect(isOwnKubeconfigDir(cli, temp, 'cli')).toBe(false)
+      expect(isOwnKubeconfigDir(cli, temp)).toBe(false)
+      // The action's directory (no scope) is not the CLI's, and the other way round.
+      const action = newKubeconfigDir(temp)
+      expect(isOwnKubeconfigDir(action, temp)).toBe(true)
+      expect(isOwnKubeconfigDir(action, temp, 'cli')).toBe(false)
+      expect(
+        isOwnKubeconfigDir(newKubeconfigDir(temp, 'cli'), temp, 'cli')
+      ).toBe(true)
     })
   })
 
