@@ -6,12 +6,7 @@ import {
   appendLine,
   writeNew
 } from './files.js'
-import {
-  recordLine,
-  serialiseTokenCache,
-  type RenewalBootstrap,
-  type RenewalConfig
-} from './state.js'
+import { recordLine, serialiseTokenCache, type RenewalConfig } from './state.js'
 import type { Minted } from './credential.js'
 
 // What main writes for renewal, beside the kubeconfig in its fresh 0700
@@ -43,17 +38,8 @@ export function execUser(
   }
 }
 
-export interface RenewalFiles {
-  server: string
-  caData: string
-  namespace: string
-  serviceAccount: string
-  audiences: string[]
-  secret: { name: string; uid: string }
-  windowEnd: number
-  tokenSeconds: number
-  bootstrap: RenewalBootstrap
-}
+/** What main writes into `renewal.json`: the config but its version. */
+export type RenewalFiles = Omit<RenewalConfig, 'version'>
 
 /** Write the renewal configuration, the cache with `first`, and its record line. */
 export function writeRenewalFiles(
