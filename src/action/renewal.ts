@@ -10,26 +10,19 @@ import type {
   BootstrapSource,
   currentCluster
 } from '../core/kube/bootstrap/index.js'
-import type { Renewal } from '../core/mint-flow.js'
 import {
-  RENEWAL_MAX_SECONDS,
-  type RenewalBootstrap
-} from '../core/renewal/state.js'
-import { execUser, writeRenewalFiles } from '../core/renewal/setup.js'
-import { formatDuration } from '../core/token/duration.js'
+  planWindow,
+  renewingKubeconfig as coreRenewingKubeconfig,
+  type RenewalPlan
+} from '../core/renewal-plan.js'
+import type { RenewalBootstrap } from '../core/renewal/state.js'
+import { writeRenewalFiles } from '../core/renewal/setup.js'
 import * as kubeconfig from '../core/token/kubeconfig-file.js'
 import type { Lifetime } from '../core/token/lifetime.js'
 import type { MintedToken } from '../core/token/token-request.js'
 import { RENEW_NEEDS_REUSABLE_BOOTSTRAP, type Inputs } from './inputs.js'
 
 type Cluster = ReturnType<typeof currentCluster>
-
-/** The renewal plan main follows: the window, each token's lifetime, how to authenticate. */
-export interface RenewalPlan extends Renewal {
-  bootstrap: RenewalBootstrap
-  /** When the first token was asked for, seconds since the epoch. */
-  issuedAt: number
-}
 
 /**
  * How a renewal in a later step authenticates: the same bootstrap, when it
@@ -116,23 +109,12 @@ export function planRenewal(
   now: number
 ): RenewalPlan | undefined {
   if (inputs.renewEverySeconds === undefined) return undefined
-  // The helper refuses a longer window or token (a tampered renewal.json
-  // must not ask for one), so main never writes one.
-  if (lifetime.seconds > RENEWAL_MAX_SECONDS) {
-    throw new InputError(
-      `With 'renew-every', the window ('duration', or what 'auto' decided) ` +
-        `is at most ${formatDuration(RENEWAL_MAX_SECONDS)}, and it would be ` +
-        `${formatDuration(lifetime.seconds)}: set 'duration' (or ` +
-        `'max-duration' for 'auto') to ${formatDuration(RENEWAL_MAX_SECONDS)} or less.`
-    )
-  }
-  return {
-    bootstrap: renewalBootstrap(source),
-    tokenSeconds: Math.min(inputs.renewEverySeconds, lifetime.seconds),
-    windowSeconds: lifetime.seconds,
-    windowEnd: now + lifetime.seconds,
-    issuedAt: now
-  }
+  return planWindow(
+    inputs.renewEverySeconds,
+    lifetime,
+    renewalBootstrap(source),
+    now
+  )
 }
 
 /** The kubeconfig whose user runs the helper on `dir`: it holds no token. */
@@ -141,11 +123,5 @@ export function renewingKubeconfig(
   dir: string,
   namespace: string
 ): string {
-  return kubeconfig.serialiseKubeconfig(
-    kubeconfig.buildKubeconfigFor(
-      cluster,
-      execUser(process.execPath, credentialHelper(), dir),
-      namespace
-    )
-  )
+  return coreRenewingKubeconfig(cluster, credentialHelper(), dir, namespace)
 }

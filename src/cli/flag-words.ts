@@ -19,7 +19,8 @@ const FLAGS = [
   'excess-privilege',
   'oidc-audience',
   'server',
-  'certificate-authority-data'
+  'certificate-authority-data',
+  'renew-every'
 ]
 const NAME = FLAGS.join('|')
 

@@ -5,7 +5,9 @@ import { InputError, hasUnprintable, quoted } from '../core/errors.js'
 import { parseChecks } from '../core/proof/can-i-lines.js'
 import type { AccessCheck } from '../core/kube/token-api.js'
 import type { ExcessPrivilegeMode } from '../core/proof/prove-token.js'
-import type { DurationRequest } from '../core/token/lifetime.js'
+import { ENV_VARIABLE } from '../core/renewal/state.js'
+import { parseDuration } from '../core/token/duration.js'
+import { MIN_SECONDS, type DurationRequest } from '../core/token/lifetime.js'
 import type { BindTo } from '../core/token/token-request.js'
 import {
   checkNamespace,
@@ -51,7 +53,8 @@ const MINT_FLAGS: Options = {
   verify: { type: 'string' },
   'expect-allowed': { type: 'string', multiple: true },
   'expect-denied': { type: 'string', multiple: true },
-  'excess-privilege': { type: 'string' }
+  'excess-privilege': { type: 'string' },
+  'renew-every': { type: 'string' }
 }
 
 const REVOKE_FLAGS: Options = IDENTITY_FLAGS
@@ -157,6 +160,8 @@ export interface MintOptions extends CommonOptions {
   excessPrivilege: ExcessPrivilegeMode
   /** Where to write the state file; a fresh name in `dir` when not given. */
   state?: string
+  /** `--renew-every` in seconds: each token's lifetime; undefined = no renewal. */
+  renewEverySeconds?: number
 }
 
 export interface RevokeOptions extends CommonOptions {
@@ -192,7 +197,8 @@ export function defaultDir(env: NodeJS.ProcessEnv): string {
   return os.tmpdir()
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
+/** The same names the helper's renewal.json accepts for --renew-every. */
+const ENV_NAME = ENV_VARIABLE
 
 function idTokenTarget(
   values: Record<string, unknown>,
@@ -390,6 +396,42 @@ function booleanFlag(values: Record<string, unknown>, name: string): boolean {
   )
 }
 
+/**
+ * `--renew-every`: at least 10m (the API server's minimum), with an
+ * identity the credential helper can use again in kubectl's environment
+ * without a stored credential, and the per-run Secret that revokes every
+ * renewed token at once.
+ */
+function parseRenewEvery(
+  raw: string | undefined,
+  identity: IdentityChoice,
+  bindTo: BindTo
+): number | undefined {
+  if (raw === undefined) return undefined
+  const seconds = asFlags(() => parseDuration('renew-every', raw))
+  if (seconds < MIN_SECONDS) {
+    throw new InputError(
+      `Flag --renew-every is ${quoted(raw, 40)}, but the API server's minimum token lifetime is 600s (10m): give 10m or more, or leave it out for one token that lasts the job.`
+    )
+  }
+  if (identity.kind === 'kubeconfig') {
+    throw new InputError(
+      `Flag --renew-every needs an identity kubectl's credential helper can use again without a stored credential, and a kubeconfig is one: use --oidc-token-env VAR (GitLab id_tokens:), --identity github or --identity in-cluster, or remove --renew-every.`
+    )
+  }
+  if (identity.kind === 'buildkite') {
+    throw new InputError(
+      `Flag --renew-every cannot renew with Buildkite's agent, whose access token is not in kubectl's environment: remove --renew-every and size --duration to the job.`
+    )
+  }
+  if (bindTo.kind !== 'secret') {
+    throw new InputError(
+      `Flag --renew-every needs --bind-to secret, because the per-run Secret is what revokes every renewed token at once: remove --bind-to or --renew-every.`
+    )
+  }
+  return seconds
+}
+
 const DEADLINES = ['auto', 'gitlab', 'buildkite', 'none'] as const
 
 /** `mint`'s flags, parsed and checked; throws InputError before anything is sent. */
@@ -433,6 +475,11 @@ export function parseMintFlags(
     )
   }
   if (state !== undefined) noControlCharacters('state', state)
+  const renewEverySeconds = parseRenewEvery(
+    text(values, 'renew-every'),
+    options.identity,
+    bindTo
+  )
   return {
     ...options,
     serviceAccount: asFlags(() =>
@@ -457,7 +504,8 @@ export function parseMintFlags(
     excessPrivilege: asFlags(() =>
       parseExcessPrivilege(text(values, 'excess-privilege') ?? '')
     ),
-    ...(state !== undefined ? { state } : {})
+    ...(state !== undefined ? { state } : {}),
+    ...(renewEverySeconds !== undefined ? { renewEverySeconds } : {})
   }
 }
 

@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { rollBack } from '../core/cleanup.js'
+import { currentCluster } from '../core/kube/bootstrap/index.js'
+import {
+  planWindow,
+  renewingKubeconfig,
+  type RenewalPlan
+} from '../core/renewal-plan.js'
+import { writeRenewalFiles } from '../core/renewal/setup.js'
+import type { RenewalBootstrap } from '../core/renewal/state.js'
+import * as kubeconfig from '../core/token/kubeconfig-file.js'
+import type { MintedToken } from '../core/token/token-request.js'
 import { ActionError, InputError, errorMessage } from '../core/errors.js'
 import type { ClusterApi } from '../core/kube/cluster-api.js'
 import { mainBounds } from '../core/kube/deadline.js'
@@ -15,7 +26,7 @@ import { formatDuration } from '../core/token/duration.js'
 import { decideCliLifetime } from './deadline.js'
 import { EXIT } from './exit-codes.js'
 import { flagWords } from './flag-words.js'
-import type { MintOptions } from './flags.js'
+import type { IdentityChoice, MintOptions } from './flags.js'
 import { useCliHost } from './host.js'
 import { openIdentity, withholdCredentialsFromChildren } from './identity.js'
 import { nameScope } from './naming.js'
@@ -41,6 +52,82 @@ function expectationsOf(
     },
     env,
     nameScope: nameScope(env)
+  }
+}
+
+/**
+ * How the credential helper renews, from the CLI's identity: the flags
+ * refused every other one before anything was sent.
+ */
+function renewalBootstrap(identity: IdentityChoice): RenewalBootstrap {
+  if (identity.kind === 'env')
+    return { kind: 'env', variable: identity.variable }
+  if (identity.kind === 'github')
+    return { kind: 'oidc', audience: identity.audience }
+  if (identity.kind === 'in-cluster') return { kind: 'in-cluster' }
+  throw new InputError(
+    `Flag --renew-every needs an identity the credential helper can use again: use --oidc-token-env VAR, --identity github or --identity in-cluster.`
+  )
+}
+
+/**
+ * dist/credential.js beside the running dist/cli.js: the helper the
+ * renewing kubeconfig runs, by its absolute path.
+ */
+function credentialHelper(): string {
+  const file = path.join(
+    path.dirname(fileURLToPath(import.meta.url)),
+    'credential.js'
+  )
+  if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    throw new ActionError(
+      `The credential helper (credential.js beside the CLI's cli.js) is missing, so --renew-every cannot work: reinstall the package, or remove --renew-every.`
+    )
+  }
+  return file
+}
+
+/** The renewal files beside the kubeconfig, with the same core writer as the action. */
+function writeCliRenewal(
+  dir: string,
+  options: MintOptions,
+  renewal: RenewalPlan,
+  cluster: ReturnType<typeof currentCluster>,
+  minted: MintedToken
+): void {
+  const secret = minted.boundSecret
+  const ca = kubeconfig.caData(cluster)
+  if (!secret || !ca) {
+    throw new ActionError(
+      `The first token is not bound to the per-run Secret by uid, or the cluster has no CA data, so no renewing kubeconfig was written: remove --renew-every, and report this.`
+    )
+  }
+  try {
+    writeRenewalFiles(
+      dir,
+      {
+        server: cluster.server,
+        caData: ca,
+        namespace: options.namespace,
+        serviceAccount: options.serviceAccount,
+        audiences: options.audiences,
+        secret,
+        windowEnd: renewal.windowEnd,
+        tokenSeconds: renewal.tokenSeconds,
+        bootstrap: renewal.bootstrap
+      },
+      {
+        token: minted.token,
+        grantedSeconds: minted.expiresIn,
+        credentialId: minted.credentialId
+      },
+      renewal.issuedAt
+    )
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unknown error'
+    throw new ActionError(
+      `Could not write the renewal files beside the kubeconfig (${code}): check that the --dir directory is writable.`
+    )
   }
 }
 
@@ -109,6 +196,17 @@ export async function mint(
       env
     )
     if (lifetime.warning) host().warning(redact(lifetime.warning))
+    const renewal =
+      options.renewEverySeconds === undefined
+        ? undefined
+        : planWindow(
+            options.renewEverySeconds,
+            lifetime,
+            renewalBootstrap(options.identity),
+            Math.floor(Date.now() / 1000)
+          )
+    // Before anything is made: without the helper nothing can renew.
+    const helper = renewal ? credentialHelper() : undefined
     const done = await mintAndProve(
       bootstrap,
       {
@@ -143,7 +241,8 @@ export async function mint(
             `credential-id (jti, as the audit log records it): ${minted.credentialId}`
           )
         }
-      }
+      },
+      renewal
     )
     if (done.proof) {
       try {
@@ -152,12 +251,27 @@ export async function mint(
         throw new ProofFailed(errorMessage(error))
       }
     }
+    // The proof ran with the first token in memory; with renewal the file
+    // holds none: its user runs the helper, which reads the cache beside it.
+    const cluster = currentCluster(bootstrap.kc)
     const file = writeOwnKubeconfig(
       record,
       options.dir,
-      done.content,
+      renewal && helper
+        ? (dir: string): string =>
+            renewingKubeconfig(cluster, helper, dir, options.namespace)
+        : done.content,
       nameScope(env)
     )
+    if (renewal) {
+      writeCliRenewal(
+        path.dirname(file),
+        options,
+        renewal,
+        cluster,
+        done.minted
+      )
+    }
     stateFile.close()
     host().info(
       `Kubeconfig: ${file}; revoke with: ephemeral-scan-token revoke --state ${stateFile.path}`
@@ -166,8 +280,12 @@ export async function mint(
       `${JSON.stringify({
         kubeconfig: file,
         state: stateFile.path,
-        expiration: rfc3339(done.minted.expiration),
-        expiresIn: done.minted.expiresIn,
+        // With renewal, the window's: each token lives tokenLifetime.
+        expiration: renewal
+          ? rfc3339(new Date(renewal.windowEnd * 1000))
+          : rfc3339(done.minted.expiration),
+        expiresIn: renewal ? renewal.windowSeconds : done.minted.expiresIn,
+        ...(renewal ? { tokenLifetime: done.minted.expiresIn } : {}),
         credentialId: done.minted.credentialId,
         serviceAccount: done.minted.username,
         lifetimeSource: lifetime.source

@@ -2,6 +2,7 @@ import { cleanUp } from '../core/cleanup.js'
 import { postBounds } from '../core/kube/deadline.js'
 import { connect } from '../core/kube/cluster-api.js'
 import { redact } from '../core/masking.js'
+import { mintReport } from '../core/renewal/report.js'
 import { host } from '../core/ports.js'
 import {
   UntrustedStateError,
@@ -146,6 +147,12 @@ export async function revoke(
       return EXIT.stateRefused
     }
     throw error
+  }
+  // Read before cleanup removes the directory, as the action's post does:
+  // how many tokens the renewing kubeconfig minted, only reported (the
+  // Secret's delete revokes them all). mintReport never throws.
+  if (state.renewEvery !== undefined && state.kubeconfigDir) {
+    for (const line of mintReport(state.kubeconfigDir)) host().info(line)
   }
   const report = await cleanUp(
     state,

@@ -43,8 +43,8 @@ Nothing it prints holds a credential.
 export const MINT_USAGE = `Usage: ephemeral-scan-token mint --service-account NAME [flags]
 
 Prints one JSON object on stdout: {"kubeconfig", "state", "expiration",
-"expiresIn", "credentialId", "serviceAccount", "lifetimeSource"}; log lines
-go to stderr. Never prints the token.
+"expiresIn", "credentialId", "serviceAccount", "lifetimeSource"}, plus
+"tokenLifetime" with --renew-every; log lines go to stderr. Never prints the token.
 
   --service-account NAME   the ServiceAccount to mint for (required)
   --namespace NS           its namespace (default: default)
@@ -59,6 +59,11 @@ go to stderr. Never prints the token.
   --bind-to secret|none|pod:NAME   what the token is bound to (default:
                            secret, a per-run Secret revoke deletes)
   --audiences A,B          token audiences (default: the API server's)
+  --renew-every D          renew: each token lives D (at least 10m; window
+                           at most 6h10m), kubectl's exec helper mints the
+                           next; with --oidc-token-env (kubectl must run
+                           where the variable is set), --identity github
+                           or in-cluster
   --verify true|false      confirm the identity (default: true)
   --expect-allowed LINE    a check that must be allowed, kubectl auth can-i
                            grammar ('get pods', 'create pods/exec -n ns');

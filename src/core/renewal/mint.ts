@@ -43,7 +43,35 @@ async function bootstrapClient(
       idToken
     )
   }
+  if (config.bootstrap.kind === 'env') {
+    return oidcKubeConfig(
+      { server: config.server, caData: config.caData },
+      idTokenFromEnv(config.bootstrap.variable)
+    )
+  }
   return openInCluster({ server: config.server }).kc
+}
+
+/**
+ * The ID token in `variable` of the helper's own environment: the client
+ * passes the job's environment on, so only a client run in the job's
+ * script, where the CI sets it, has one. Never the value in a sentence.
+ */
+export function idTokenFromEnv(
+  variable: string,
+  env: NodeJS.ProcessEnv = process.env
+): string {
+  const token = env[variable]?.trim() ?? ''
+  if (token === '') {
+    throw new ActionError(
+      `The environment variable ${variable} is missing or empty in the ` +
+        `command that ran the credential helper, so no token was renewed: ` +
+        `run kubectl in the job's script, where the CI sets ${variable} ` +
+        `(GitLab: id_tokens:).`
+    )
+  }
+  maskSecret(token)
+  return token
 }
 
 /** NODE_TLS_REJECT_UNAUTHORIZED=0, refused in the helper's own words. */
@@ -67,9 +95,18 @@ function refused(config: RenewalConfig, error: unknown): ActionError {
   const who =
     config.bootstrap.kind === 'oidc'
       ? `the job's GitHub ID token (audience '${config.bootstrap.audience}')`
-      : `the runner pod's ServiceAccount token`
+      : config.bootstrap.kind === 'env'
+        ? `the ID token in ${config.bootstrap.variable}`
+        : `the runner pod's ServiceAccount token`
   const raw = (error as { body?: unknown } | null)?.body
   const body = typeof raw === 'string' ? raw : JSON.stringify(raw ?? '')
+  if (status === 401 && config.bootstrap.kind === 'env') {
+    return new ActionError(
+      `The API server refused ${who} (HTTP 401), so no token was renewed: ` +
+        `it may have expired (GitLab's lives as long as the job's timeout), ` +
+        `or the cluster no longer trusts its issuer; re-run the job.`
+    )
+  }
   if (status === 401) {
     return new ActionError(
       `The API server refused ${who} (HTTP 401), so no token was renewed: ` +

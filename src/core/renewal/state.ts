@@ -12,6 +12,11 @@ export type RenewalBootstrap =
   | { kind: 'oidc'; audience: string }
   /** The ServiceAccount token file of the pod the runner is, re-read each time. */
   | { kind: 'in-cluster' }
+  /**
+   * An ID token in the helper's own environment variable (GitLab's
+   * `id_tokens:`), which the client passes on to the helper: read each time.
+   */
+  | { kind: 'env'; variable: string }
 
 /** `renewal.json`: everything a renewal needs except a credential. */
 export interface RenewalConfig {
@@ -58,6 +63,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 const SECONDS_MAX = 2 ** 40
+/** An environment variable's name, as the CLI accepts one for the ID token. */
+export const ENV_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
 /**
  * The longest a renewal window or a token may be: 6 h 10 m, the action's
  * ceiling with 'renew-every' (main refuses a longer window) and the
@@ -191,6 +198,12 @@ export function parseRenewalConfig(raw: string): RenewalConfig {
   } else if (b.kind === 'in-cluster') {
     exactly(b, ['kind'], what)
     parsedBootstrap = { kind: 'in-cluster' }
+  } else if (b.kind === 'env') {
+    exactly(b, ['kind', 'variable'], what)
+    parsedBootstrap = {
+      kind: 'env',
+      variable: text(b.variable, what, ENV_VARIABLE)
+    }
   } else {
     throw bad(what)
   }
