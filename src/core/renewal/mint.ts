@@ -1,5 +1,5 @@
 import { ActionError } from '../errors.js'
-import { decodeClaims } from '../jwt-claims.js'
+import { decodeClaims, jwtPayload } from '../jwt-claims.js'
 import { maskSecret } from '../masking.js'
 import { httpStatus } from '../kube/api-errors.js'
 import { connect } from '../kube/cluster-api.js'
@@ -70,8 +70,31 @@ export function idTokenFromEnv(
         `(GitLab: id_tokens:).`
     )
   }
+  // renewal.json (any process that can write the directory) names the
+  // variable: only an ID token is ever sent, never another secret of the
+  // job's environment (a CI job token, a cloud key) that the name points at.
+  if (!isIdToken(token)) {
+    throw new ActionError(
+      `The environment variable ${variable} does not hold an ID token (a ` +
+        `JWT with an audience), so it was sent nowhere and no token was ` +
+        `renewed: set it from the CI's ID token (GitLab: id_tokens:).`
+    )
+  }
   maskSecret(token)
   return token
+}
+
+/** Three base64url parts whose payload names an audience: an ID token's shape. */
+function isIdToken(token: string): boolean {
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return false
+  try {
+    const { aud } = jwtPayload(token) as { aud?: unknown }
+    return Array.isArray(aud)
+      ? aud.length > 0 && aud.every((a) => typeof a === 'string' && a !== '')
+      : typeof aud === 'string' && aud !== ''
+  } catch {
+    return false
+  }
 }
 
 /** NODE_TLS_REJECT_UNAUTHORIZED=0, refused in the helper's own words. */

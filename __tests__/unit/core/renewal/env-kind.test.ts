@@ -80,6 +80,25 @@ describe("the helper's ID token from its environment", () => {
     }
   )
 
+  it.each([
+    ['a job token that is no JWT', 'glcbt-64_not-a-jwt-but-a-secret'],
+    ['a JWT without an audience', fakeJwt({ sub: 'x' })]
+  ])(
+    'sends nothing when the variable renewal.json names holds %s (the file may be forged)',
+    (_what, value) => {
+      let message = ''
+      try {
+        idTokenFromEnv('SOME_SECRET', { SOME_SECRET: value })
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toMatch(
+        /^The environment variable SOME_SECRET does not hold an ID token .* sent nowhere/
+      )
+      expect(message).not.toContain(value)
+    }
+  )
+
   it('mints with the token from the variable, as a bearer of the recorded server', async () => {
     const now = Math.floor(Date.now() / 1000)
     requestToken.mockResolvedValueOnce({
@@ -93,7 +112,8 @@ describe("the helper's ID token from its environment", () => {
       }),
       grantedSeconds: 600
     })
-    process.env.K8S_ID_TOKEN = 'header.payload.signature'
+    const idToken = fakeJwt({ aud: 'ephemeral-scan-token' })
+    process.env.K8S_ID_TOKEN = idToken
     try {
       await mintRenewal(config, 600)
     } finally {
@@ -103,7 +123,7 @@ describe("the helper's ID token from its environment", () => {
       getCurrentUser(): { token?: string } | null
       getCurrentCluster(): { server: string } | null
     }
-    expect(kc.getCurrentUser()?.token).toBe('header.payload.signature')
+    expect(kc.getCurrentUser()?.token).toBe(idToken)
     expect(kc.getCurrentCluster()?.server).toBe(config.server)
   })
 
@@ -111,7 +131,8 @@ describe("the helper's ID token from its environment", () => {
     requestToken.mockRejectedValueOnce(
       Object.assign(new Error('HTTP 401'), { code: 401, body: '{}' })
     )
-    process.env.K8S_ID_TOKEN = 'header.payload.signature'
+    const idToken = fakeJwt({ aud: 'ephemeral-scan-token' })
+    process.env.K8S_ID_TOKEN = idToken
     let message = ''
     try {
       await mintRenewal(config, 600)
