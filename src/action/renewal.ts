@@ -13,11 +13,10 @@ import type {
 import {
   planWindow,
   renewingKubeconfig as coreRenewingKubeconfig,
+  writeRenewalBeside,
   type RenewalPlan
 } from '../core/renewal-plan.js'
 import type { RenewalBootstrap } from '../core/renewal/state.js'
-import { writeRenewalFiles } from '../core/renewal/setup.js'
-import * as kubeconfig from '../core/token/kubeconfig-file.js'
 import type { Lifetime } from '../core/token/lifetime.js'
 import type { MintedToken } from '../core/token/token-request.js'
 import { RENEW_NEEDS_REUSABLE_BOOTSTRAP, type Inputs } from './inputs.js'
@@ -54,7 +53,7 @@ function credentialHelper(): string {
   return file
 }
 
-/** Write the renewal files beside the kubeconfig, as one sentence on failure. */
+/** Write the renewal files beside the kubeconfig, in the action's words. */
 export function writeRenewal(
   dir: string,
   inputs: Inputs,
@@ -62,43 +61,10 @@ export function writeRenewal(
   cluster: Cluster,
   minted: MintedToken
 ): void {
-  const secret = minted.boundSecret
-  const ca = kubeconfig.caData(cluster)
-  if (!secret || !ca) {
-    throw new ActionError(
-      `The first token is not bound to the per-run Secret by uid, or the ` +
-        `cluster has no CA data, so no renewing kubeconfig was written: ` +
-        `remove 'renew-every', and report this.`
-    )
-  }
-  try {
-    writeRenewalFiles(
-      dir,
-      {
-        server: cluster.server,
-        caData: ca,
-        namespace: inputs.namespace,
-        serviceAccount: inputs.serviceAccount,
-        audiences: inputs.audiences,
-        secret,
-        windowEnd: renewal.windowEnd,
-        tokenSeconds: renewal.tokenSeconds,
-        bootstrap: renewal.bootstrap
-      },
-      {
-        token: minted.token,
-        grantedSeconds: minted.expiresIn,
-        credentialId: minted.credentialId
-      },
-      renewal.issuedAt
-    )
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unknown error'
-    throw new ActionError(
-      `Could not write the renewal files beside the kubeconfig (${code}): ` +
-        `check that the runner's temporary directory is writable.`
-    )
-  }
+  writeRenewalBeside(dir, inputs, renewal, cluster, minted, {
+    renewEvery: `'renew-every'`,
+    dirFrom: `the runner's temporary directory`
+  })
 }
 
 /** The window and each token's lifetime, when `renew-every` is set. */

@@ -7,11 +7,10 @@ import { currentCluster } from '../core/kube/bootstrap/index.js'
 import {
   planWindow,
   renewingKubeconfig,
+  writeRenewalBeside,
   type RenewalPlan
 } from '../core/renewal-plan.js'
-import { writeRenewalFiles } from '../core/renewal/setup.js'
 import type { RenewalBootstrap } from '../core/renewal/state.js'
-import * as kubeconfig from '../core/token/kubeconfig-file.js'
 import type { MintedToken } from '../core/token/token-request.js'
 import { ActionError, InputError, errorMessage } from '../core/errors.js'
 import type { ClusterApi } from '../core/kube/cluster-api.js'
@@ -95,40 +94,10 @@ function writeCliRenewal(
   cluster: ReturnType<typeof currentCluster>,
   minted: MintedToken
 ): void {
-  const secret = minted.boundSecret
-  const ca = kubeconfig.caData(cluster)
-  if (!secret || !ca) {
-    throw new ActionError(
-      `The first token is not bound to the per-run Secret by uid, or the cluster has no CA data, so no renewing kubeconfig was written: remove --renew-every, and report this.`
-    )
-  }
-  try {
-    writeRenewalFiles(
-      dir,
-      {
-        server: cluster.server,
-        caData: ca,
-        namespace: options.namespace,
-        serviceAccount: options.serviceAccount,
-        audiences: options.audiences,
-        secret,
-        windowEnd: renewal.windowEnd,
-        tokenSeconds: renewal.tokenSeconds,
-        bootstrap: renewal.bootstrap
-      },
-      {
-        token: minted.token,
-        grantedSeconds: minted.expiresIn,
-        credentialId: minted.credentialId
-      },
-      renewal.issuedAt
-    )
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unknown error'
-    throw new ActionError(
-      `Could not write the renewal files beside the kubeconfig (${code}): check that the --dir directory is writable.`
-    )
-  }
+  writeRenewalBeside(dir, options, renewal, cluster, minted, {
+    renewEvery: '--renew-every',
+    dirFrom: 'the --dir directory'
+  })
 }
 
 /** The kubeconfig's directory must exist: the CLI makes only its own directory inside it. */

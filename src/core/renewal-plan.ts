@@ -2,13 +2,14 @@
 // and the CLI's mint: the plan (the window and each token's lifetime) and
 // the kubeconfig whose user runs the credential helper. Each front door
 // says in its own words where the helper is and which bootstrap renews.
-import { InputError } from './errors.js'
+import { ActionError, InputError } from './errors.js'
 import type { currentCluster } from './kube/bootstrap/index.js'
 import type { Renewal } from './mint-flow.js'
 import { formatDuration } from './token/duration.js'
 import * as kubeconfig from './token/kubeconfig-file.js'
 import type { Lifetime } from './token/lifetime.js'
-import { execUser } from './renewal/setup.js'
+import type { MintedToken } from './token/token-request.js'
+import { execUser, writeRenewalFiles } from './renewal/setup.js'
 import { RENEWAL_MAX_SECONDS, type RenewalBootstrap } from './renewal/state.js'
 
 type Cluster = ReturnType<typeof currentCluster>
@@ -62,4 +63,63 @@ export function renewingKubeconfig(
       namespace
     )
   )
+}
+
+/** Whom every renewed token is for: what the renewal files name besides the plan. */
+export interface RenewalTarget {
+  namespace: string
+  serviceAccount: string
+  audiences: string[]
+}
+
+/**
+ * Write renewal.json, the token cache (with the first token) and its record
+ * beside the kubeconfig, as one sentence on failure. `words` are the front
+ * door's: its name for renew-every and where the directory came from.
+ */
+export function writeRenewalBeside(
+  dir: string,
+  target: RenewalTarget,
+  renewal: RenewalPlan,
+  cluster: Cluster,
+  minted: MintedToken,
+  words: { renewEvery: string; dirFrom: string }
+): void {
+  const secret = minted.boundSecret
+  const ca = kubeconfig.caData(cluster)
+  if (!secret || !ca) {
+    throw new ActionError(
+      `The first token is not bound to the per-run Secret by uid, or the ` +
+        `cluster has no CA data, so no renewing kubeconfig was written: ` +
+        `remove ${words.renewEvery}, and report this.`
+    )
+  }
+  try {
+    writeRenewalFiles(
+      dir,
+      {
+        server: cluster.server,
+        caData: ca,
+        namespace: target.namespace,
+        serviceAccount: target.serviceAccount,
+        audiences: target.audiences,
+        secret,
+        windowEnd: renewal.windowEnd,
+        tokenSeconds: renewal.tokenSeconds,
+        bootstrap: renewal.bootstrap
+      },
+      {
+        token: minted.token,
+        grantedSeconds: minted.expiresIn,
+        credentialId: minted.credentialId
+      },
+      renewal.issuedAt
+    )
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unknown error'
+    throw new ActionError(
+      `Could not write the renewal files beside the kubeconfig (${code}): ` +
+        `check that ${words.dirFrom} is writable.`
+    )
+  }
 }
