@@ -4,7 +4,6 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import {
@@ -17,59 +16,26 @@ import {
   withRenewalLock
 } from '../../../../src/core/renewal/lock.js'
 import { mintReport } from '../../../../src/core/renewal/report.js'
-import {
-  execUser,
-  writeRenewalFiles
-} from '../../../../src/core/renewal/setup.js'
+import { execUser } from '../../../../src/core/renewal/setup.js'
 import {
   parseMintRecord,
   parseRenewalConfig
 } from '../../../../src/core/renewal/state.js'
+import {
+  T0,
+  jti,
+  jwt,
+  makeRenewalDir
+} from '../../../../__fixtures__/renewal-dir.js'
 
-const T0 = 1_800_000_000
-const UID = '0b5c2d1e-3f4a-4b6c-8d9e-0f1a2b3c4d5e'
 const refused = /not (one|the private directory)|did not create/
 const unreadable = /^The record of renewed tokens could not be read/
-
-function jwt(name: string): string {
-  const part = (value: unknown): string =>
-    Buffer.from(JSON.stringify(value)).toString('base64url')
-  return `${part({ alg: 'RS256' })}.${part({ sub: name })}.c2ln`
-}
-
-function jti(n: number): string {
-  return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
-}
-
-const config = {
-  server: 'https://203.0.113.10:6443',
-  caData: Buffer.from('-----BEGIN CERTIFICATE-----').toString('base64'),
-  namespace: 'scan',
-  serviceAccount: 'scanner',
-  audiences: [],
-  secret: { name: 'ephemeral-scan-token-1-1-abcdef0123', uid: UID },
-  windowEnd: T0 + 3600,
-  tokenSeconds: 600,
-  bootstrap: { kind: 'oidc' as const, audience: 'k8s' }
-}
 
 let root: string
 let dir: string
 
 beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'est-renewal-review-'))
-  dir = path.join(
-    root,
-    `ephemeral-scan-token-${randomBytes(12).toString('hex')}`
-  )
-  fs.mkdirSync(dir, { mode: 0o700 })
-  fs.chmodSync(dir, 0o700)
-  writeRenewalFiles(
-    dir,
-    config,
-    { token: jwt('first'), grantedSeconds: 600, credentialId: jti(1) },
-    T0
-  )
+  ;({ root, dir } = makeRenewalDir('est-renewal-review-'))
 })
 
 afterEach(() => {
