@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { anchorsIn, createScanSetup, eventually } from './support/cluster.ts'
 import { filesUnder, linesWith, printed, runCli } from './support/cli.ts'
-import { kubectlWith } from './support/exec.ts'
+import { jtiSeen } from './support/exec.ts'
 import { clockAhead } from './support/faketime.ts'
 import {
   grantOidcMinter,
@@ -57,23 +57,6 @@ function target(): string[] {
     '--namespace',
     namespace
   ]
-}
-
-/** The credential-id (jti) the API server sees for what kubectl sends. */
-async function jtiSeen(
-  kubeconfig: string,
-  env: Record<string, string>
-): Promise<{ code: number; jti?: string; stderr: string }> {
-  const res = await kubectlWith(kubeconfig, ['auth', 'whoami', '-o', 'json'], {
-    env
-  })
-  if (res.code !== 0) return { code: res.code, stderr: res.stderr }
-  const review = JSON.parse(res.stdout) as {
-    status: { userInfo: { extra?: Record<string, string[]> } }
-  }
-  const id =
-    review.status.userInfo.extra?.['authentication.kubernetes.io/credential-id']
-  return { code: 0, jti: id?.[0]?.replace(/^JTI=/, ''), stderr: res.stderr }
 }
 
 /** The token the helper's cache holds now (read only to test revocation). */

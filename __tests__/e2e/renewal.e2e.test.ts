@@ -18,7 +18,12 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { REPO, anchorsIn, createScanSetup } from './support/cluster.ts'
-import { NODE_NAME, kubectlWith, untilRunning } from './support/exec.ts'
+import {
+  NODE_NAME,
+  jtiSeen,
+  kubectlWith,
+  untilRunning
+} from './support/exec.ts'
 import { clockAhead } from './support/faketime.ts'
 import { useRunners } from './support/hooks.ts'
 import {
@@ -81,27 +86,6 @@ function stepEnv(
     HOME: scratch,
     ...(options.idToken === false ? {} : cluster.idTokenEndpoint.env()),
     ...(options.ahead ? clockAhead(options.ahead) : {})
-  }
-}
-
-/** The credential-id the API server sees for what `kubectl` sends. */
-async function jtiSeen(
-  kubeconfig: string,
-  env: Record<string, string>
-): Promise<{ code: number; jti?: string; stderr: string }> {
-  const res = await kubectlWith(kubeconfig, ['auth', 'whoami', '-o', 'json'], {
-    env
-  })
-  if (res.code !== 0) return { code: res.code, stderr: res.stderr }
-  const review = JSON.parse(res.stdout) as {
-    status: { userInfo: { extra?: Record<string, string[]> } }
-  }
-  const id =
-    review.status.userInfo.extra?.['authentication.kubernetes.io/credential-id']
-  return {
-    code: 0,
-    jti: id?.[0]?.replace(/^JTI=/, ''),
-    stderr: res.stderr
   }
 }
 

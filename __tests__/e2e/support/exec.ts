@@ -42,6 +42,27 @@ export function kubectlWith(
   })
 }
 
+/**
+ * The credential-id (jti) the API server sees for what kubectl sends with
+ * `kubeconfig`: from its own SelfSubjectReview answer, not from any file of
+ * the helper's.
+ */
+export async function jtiSeen(
+  kubeconfig: string,
+  env: Record<string, string>
+): Promise<{ code: number; jti?: string; stderr: string }> {
+  const res = await kubectlWith(kubeconfig, ['auth', 'whoami', '-o', 'json'], {
+    env
+  })
+  if (res.code !== 0) return { code: res.code, stderr: res.stderr }
+  const review = JSON.parse(res.stdout) as {
+    status: { userInfo: { extra?: Record<string, string[]> } }
+  }
+  const id =
+    review.status.userInfo.extra?.['authentication.kubernetes.io/credential-id']
+  return { code: 0, jti: id?.[0]?.replace(/^JTI=/, ''), stderr: res.stderr }
+}
+
 /** Wait until the node agent reports the pod Running with its containers ready. */
 export async function untilRunning(
   admin: KubeConfig,
